@@ -1,0 +1,48 @@
+{#- Typed views of raw values that never fail: null when the value is not of the type. -#}
+
+{% macro try_to_double(expr) -%}
+    {{ return(adapter.dispatch('try_to_double', 'behavioral_segments')(expr)) }}
+{%- endmacro %}
+
+{% macro default__try_to_double(expr) -%}
+    {{ dbt.safe_cast(expr, dbt.type_float()) }}
+{%- endmacro %}
+
+{% macro duckdb__try_to_double(expr) -%}
+    try_cast({{ expr }} as double)
+{%- endmacro %}
+
+{% macro is_finite(expr) -%}
+    {{ return(adapter.dispatch('is_finite', 'behavioral_segments')(expr)) }}
+{%- endmacro %}
+
+{% macro default__is_finite(expr) -%}
+    ({{ expr }} not in (cast('NaN' as double precision), cast('Infinity' as double precision), cast('-Infinity' as double precision)))
+{%- endmacro %}
+
+{% macro duckdb__is_finite(expr) -%}
+    isfinite({{ expr }})
+{%- endmacro %}
+
+{#- A timestamp in UTC without zone from a column of the given source type.
+    Naive values are UTC; text with an offset is converted to UTC; anything that is not
+    a timestamp becomes null (and is quarantined by the caller). -#}
+{% macro to_utc_timestamp(expr, source_type) -%}
+    {{ return(adapter.dispatch('to_utc_timestamp', 'behavioral_segments')(expr, source_type)) }}
+{%- endmacro %}
+
+{% macro default__to_utc_timestamp(expr, source_type) -%}
+    {{ dbt.safe_cast(expr, dbt.type_timestamp()) }}
+{%- endmacro %}
+
+{% macro duckdb__to_utc_timestamp(expr, source_type) -%}
+    {%- set t = (source_type or 'varchar') | upper -%}
+    {%- if t.startswith('TIMESTAMP WITH TIME ZONE') or t == 'TIMESTAMPTZ' -%}
+        cast({{ expr }} as timestamp)
+    {%- elif t.startswith('TIMESTAMP') or t == 'DATE' -%}
+        cast({{ expr }} as timestamp)
+    {%- else -%}
+        {#- the profile pins the session TimeZone to UTC, so naive text is read as UTC -#}
+        cast(try_cast(trim(cast({{ expr }} as varchar)) as timestamptz) as timestamp)
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,50 @@
+{#- Per segment dimension and value: size, revenue and conversion (docs/definitions.md, section 8).
+    The dimensions are the label columns of user_segments named in the var segment_dimensions. -#}
+
+{%- set dimensions = var('segment_dimensions', ['rfm_segment', 'usage_tier', 'lifecycle_stage']) %}
+
+with
+
+users as (
+    select * from {{ ref('user_segments') }}
+),
+
+totals as (
+    select
+        count(*) as all_users,
+        sum(revenue) as all_revenue
+    from users
+),
+
+by_segment as (
+    {%- for dimension in dimensions %}
+    select
+        '{{ dimension }}' as segment_dimension,
+        cast({{ dimension }} as {{ dbt.type_string() }}) as segment_value,
+        count(*) as users,
+        count(case when is_purchaser then 1 end) as purchasers,
+        sum(revenue) as revenue
+    from users
+    group by {{ dimension }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+final as (
+    select
+        by_segment.segment_dimension,
+        by_segment.segment_value,
+        by_segment.users,
+        by_segment.users / cast(totals.all_users as {{ dbt.type_float() }}) as share_of_users,
+        by_segment.purchasers,
+        by_segment.purchasers / cast(by_segment.users as {{ dbt.type_float() }}) as purchase_conversion,
+        by_segment.revenue,
+        by_segment.revenue / nullif(totals.all_revenue, 0) as revenue_share,
+        by_segment.revenue / cast(by_segment.users as {{ dbt.type_float() }}) as revenue_per_user
+    from by_segment
+    cross join totals
+)
+
+select * from final

@@ -1,0 +1,32 @@
+{#- Clean events: typed, normalised, de-duplicated, valid, and on or before as_of. -#}
+
+with
+
+classified as (
+    select * from {{ ref('stg_events__classified') }}
+),
+
+final as (
+    select
+        ---------- ids
+        event_row_id,
+        user_id,
+        event_id,
+        session_id,
+        order_id,
+        ---------- event
+        event_name,
+        is_purchase,
+        properties,
+        ---------- numerics
+        revenue,
+        ---------- timestamps
+        event_ts,
+        event_date
+    from classified
+    where quarantine_reason is null
+        and duplicate_reason is null
+        and event_date <= {{ as_of_date() }}
+)
+
+select * from final

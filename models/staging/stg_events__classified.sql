@@ -1,0 +1,114 @@
+{{ config(materialized='table') }}
+
+{#- Every raw row once, typed, with the first quarantine reason that applies and, for the
+    rows that pass, whether they repeat an earlier row. The status models downstream
+    (stg_events, stg_events_quarantine, stg_events_duplicates, stg_events_after_as_of)
+    are filters of this one table, so a row can never land in two of them or in none. -#}
+
+{%- set cols = events_columns() %}
+{%- set max_event_date = var('max_event_date') or (run_started_at + modules.datetime.timedelta(days=var('future_tolerance_days') | int)).strftime('%Y-%m-%d') %}
+
+with
+
+raw_events as (
+    select
+        row_number() over () as event_row_id,
+        cast({{ contract_column(cols, 'user_id', required=true) }} as {{ dbt.type_string() }}) as user_id_raw,
+        cast({{ contract_column(cols, 'event_name', required=true) }} as {{ dbt.type_string() }}) as event_name_raw,
+        {{ contract_column(cols, 'event_ts', required=true) }} as event_ts_value,
+        cast({{ contract_column(cols, 'event_id') }} as {{ dbt.type_string() }}) as event_id_raw,
+        cast({{ contract_column(cols, 'session_id') }} as {{ dbt.type_string() }}) as session_id_raw,
+        {{ contract_column(cols, 'revenue') }} as revenue_value,
+        cast({{ contract_column(cols, 'order_id') }} as {{ dbt.type_string() }}) as order_id_raw,
+        cast({{ contract_column(cols, 'properties') }} as {{ dbt.type_string() }}) as properties
+    from {{ events_relation() }}
+),
+
+typed as (
+    select
+        event_row_id,
+        user_id_raw,
+        event_name_raw,
+        event_ts_value,
+        revenue_value,
+        properties,
+        nullif(trim(user_id_raw), '') as user_id,
+        {{ normalize_event_name('event_name_raw') }} as event_name,
+        {{ to_utc_timestamp('event_ts_value', cols.get('event_ts', {}).get('type')) }} as event_ts,
+        nullif(trim(event_id_raw), '') as event_id,
+        nullif(trim(session_id_raw), '') as session_id,
+        {{ try_to_double('revenue_value') }} as revenue,
+        nullif(trim(order_id_raw), '') as order_id,
+        nullif(trim(cast(event_ts_value as {{ dbt.type_string() }})), '') as event_ts_text,
+        nullif(trim(cast(revenue_value as {{ dbt.type_string() }})), '') as revenue_text
+    from raw_events
+),
+
+validated as (
+    select
+        *,
+        event_name in {{ purchase_event_list() }} as is_purchase
+    from typed
+),
+
+reasoned as (
+    select
+        *,
+        case
+            when user_id is null then 'missing_user_id'
+            when event_name is null then 'missing_event_name'
+            when event_ts_text is null then 'missing_event_ts'
+            when event_ts is null then 'unparseable_event_ts'
+            when event_ts < cast('{{ var("min_event_ts") }}' as {{ dbt.type_timestamp() }}) then 'event_ts_too_early'
+            when cast(event_ts as date) > cast('{{ max_event_date }}' as date) then 'event_ts_in_future'
+            when is_purchase and revenue_text is not null
+                and (revenue is null or not {{ is_finite('revenue') }}) then 'revenue_not_numeric'
+            when is_purchase and revenue < 0 then 'revenue_negative'
+        end as quarantine_reason
+    from validated
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by
+                quarantine_reason is null,
+                user_id, event_name, event_ts, event_id, session_id, revenue, order_id, properties
+            order by event_row_id
+        ) as exact_copy_number,
+        row_number() over (
+            partition by quarantine_reason is null, event_id
+            order by event_ts, event_row_id
+        ) as event_id_copy_number
+    from reasoned
+),
+
+final as (
+    select
+        event_row_id,
+        user_id,
+        event_name,
+        event_ts,
+        cast(event_ts as date) as event_date,
+        event_id,
+        session_id,
+        revenue,
+        order_id,
+        properties,
+        coalesce(is_purchase, false) as is_purchase,
+        quarantine_reason,
+        case
+            when quarantine_reason is not null then null
+            when exact_copy_number > 1 then 'exact_duplicate'
+            when event_id is not null and event_id_copy_number > 1 then 'repeated_event_id'
+        end as duplicate_reason,
+        -- raw text is kept only where a person needs it: on quarantined rows
+        case when quarantine_reason is not null then user_id_raw end as user_id_raw,
+        case when quarantine_reason is not null then event_name_raw end as event_name_raw,
+        case when quarantine_reason is not null then event_ts_text end as event_ts_raw,
+        case when quarantine_reason is not null then revenue_text end as revenue_raw
+    from ranked
+)
+
+select * from final

@@ -1,0 +1,91 @@
+"""Run dbt in-process through ``dbtRunner`` and report failures by node name.
+
+One ``invoke`` per step; the caller checks the returned :class:`DbtStepResult`. Two
+invocations never run at once in one process (dbt's runner is not re-entrant).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+DEFAULT_DB_PATH = PROJECT_DIR / "behavioral_segments.duckdb"
+FAILED_STATUSES = {"error", "fail", "runtime error"}
+
+
+class DbtStepError(RuntimeError):
+    """A dbt step failed; the message names the failing nodes."""
+
+
+@dataclass
+class DbtStepResult:
+    args: list[str]
+    success: bool
+    nodes: list[tuple[str, str, str]] = field(default_factory=list)  # (name, status, message)
+
+    @property
+    def failures(self) -> list[tuple[str, str, str]]:
+        return [n for n in self.nodes if n[1].lower() in FAILED_STATUSES]
+
+
+@contextmanager
+def _environment(db_path: Path | None) -> Iterator[None]:
+    saved = os.environ.get("DBT_DUCKDB_PATH")
+    if db_path is not None:
+        os.environ["DBT_DUCKDB_PATH"] = str(db_path)
+    try:
+        yield
+    finally:
+        if db_path is not None:
+            if saved is None:
+                os.environ.pop("DBT_DUCKDB_PATH", None)
+            else:
+                os.environ["DBT_DUCKDB_PATH"] = saved
+
+
+def invoke(
+    command: list[str],
+    *,
+    dbt_vars: dict[str, Any] | None = None,
+    db_path: Path | None = None,
+    target_path: Path | None = None,
+    quiet: bool = True,
+    check: bool = True,
+) -> DbtStepResult:
+    """Invoke one dbt command (e.g. ``["build"]``) in the project folder.
+
+    ``db_path`` sets ``DBT_DUCKDB_PATH`` for this call only; ``target_path`` keeps the
+    artifacts of concurrent test builds apart. With ``check`` a failed step raises
+    :class:`DbtStepError` naming each failing node and its message.
+    """
+    from dbt.cli.main import dbtRunner
+
+    args = list(command) + ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars, default=str)]
+    if target_path is not None:
+        args += ["--target-path", str(target_path)]
+    if quiet:
+        args += ["--quiet"]
+    with _environment(db_path):
+        res = dbtRunner().invoke(args)
+    nodes: list[tuple[str, str, str]] = []
+    results = getattr(res.result, "results", None) or []
+    for r in results:
+        node = getattr(r, "node", None)
+        name = getattr(node, "unique_id", None) or getattr(node, "name", "?")
+        nodes.append((str(name), str(getattr(r, "status", "")), str(getattr(r, "message", "") or "")))
+    step = DbtStepResult(args=args, success=bool(res.success), nodes=nodes)
+    if check and not step.success:
+        lines = [f"dbt {' '.join(command)} failed"]
+        if res.exception is not None:
+            lines.append(f"  {type(res.exception).__name__}: {res.exception}")
+        for name, status, message in step.failures:
+            lines.append(f"  {status.upper()}: {name}: {message.strip()[:500]}")
+        raise DbtStepError("\n".join(lines))
+    return step

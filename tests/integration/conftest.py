@@ -1,0 +1,68 @@
+"""Fixtures: build the dbt project on a given event log into a throw-away DuckDB file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pytest
+
+from scripts import dbt_invoke
+from scripts.generate_events import generate
+
+
+@dataclass
+class DbtBuild:
+    """A finished ``dbt build``: its DuckDB file and the node results."""
+
+    db_path: Path
+    result: dbt_invoke.DbtStepResult
+
+    def query(self, sql: str) -> pd.DataFrame:
+        with duckdb.connect(str(self.db_path), read_only=True) as con:
+            return con.sql(sql).df()
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A whole relation (model, seed or view) by name, e.g. ``table("user_segments")``."""
+        return self.query(f"select * from main.{name}")
+
+
+def run_dbt_build(
+    events_path: Path,
+    work_dir: Path,
+    dbt_vars: dict[str, Any] | None = None,
+    command: tuple[str, ...] = ("build",),
+    check: bool = True,
+) -> DbtBuild:
+    """Run ``dbt build`` (or ``command``) on ``events_path`` into ``work_dir/warehouse.duckdb``.
+
+    ``dbt_vars`` are merged over ``{"events_path": events_path}``; pass e.g.
+    ``{"as_of": "2024-06-30"}``. Raises ``DbtStepError`` on failure unless ``check=False``.
+    """
+    work_dir.mkdir(parents=True, exist_ok=True)
+    db_path = work_dir / "warehouse.duckdb"
+    all_vars = {"events_path": str(events_path), **(dbt_vars or {})}
+    result = dbt_invoke.invoke(
+        list(command),
+        dbt_vars=all_vars,
+        db_path=db_path,
+        target_path=work_dir / "target",
+        check=check,
+    )
+    return DbtBuild(db_path=db_path, result=result)
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory: pytest.TempPathFactory):
+    """A small generated demo log (events + planted labels), shared by the session."""
+    out = tmp_path_factory.mktemp("demo_data")
+    return generate(out_dir=out, n_users=3000, seed=20240630)
+
+
+@pytest.fixture(scope="session")
+def demo_build(demo_data, tmp_path_factory: pytest.TempPathFactory) -> DbtBuild:
+    """``dbt build`` over the demo log with default vars (as_of = latest event date)."""
+    return run_dbt_build(demo_data.events_path, tmp_path_factory.mktemp("demo_build"))
