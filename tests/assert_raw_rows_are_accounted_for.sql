@@ -9,7 +9,7 @@ raw_rows as (
 ),
 
 accounted as (
-    select sum(rows) as row_count from {{ ref('event_row_accounting') }}
+    select sum(row_count) as row_count from {{ ref('event_row_accounting') }}
 ),
 
 classified as (
@@ -23,5 +23,6 @@ select
 from raw_rows
 cross join accounted
 cross join classified
-where raw_rows.row_count != accounted.row_count
+where
+    raw_rows.row_count != accounted.row_count
     or raw_rows.row_count != classified.row_count

@@ -6,16 +6,21 @@ with
 
 grid as (
     {%- for r in range(1, bins + 1) %}
-    {%- for f in range(1, bins + 1) %}
-    select {{ r }} as r_score, {{ f }} as f_score
-    {%- if not loop.last %} union all{% endif %}
-    {%- endfor %}
+        {%- for f in range(1, bins + 1) %}
+            select
+                {{ r }} as r_score,
+                {{ f }} as f_score
+            {%- if not loop.last %} union all{% endif %}
+        {%- endfor %}
     {%- if not loop.last %} union all{% endif %}
     {%- endfor %}
 ),
 
 mapped as (
-    select r_score, f_score, count(*) as segments
+    select
+        r_score,
+        f_score,
+        count(*) as segments
     from {{ ref('rfm_segment_map') }}
     group by r_score, f_score
 )
@@ -26,8 +31,10 @@ select
     coalesce(mapped.segments, 0) as segments
 from grid
 full outer join mapped
-    on grid.r_score = mapped.r_score
-    and grid.f_score = mapped.f_score
-where grid.r_score is null
+    on
+        grid.r_score = mapped.r_score
+        and grid.f_score = mapped.f_score
+where
+    grid.r_score is null
     or mapped.r_score is null
     or mapped.segments != 1

@@ -13,13 +13,16 @@ summary as (
 ),
 
 totals as (
-    select count(*) as users, coalesce(sum(revenue), 0) as revenue
+    select
+        count(*) as users,
+        coalesce(sum(revenue), 0) as revenue
     from {{ ref('user_segments') }}
 )
 
 select summary.*
 from summary
 cross join totals
-where summary.users != totals.users
+where
+    summary.users != totals.users
     or abs(summary.share_of_users - 1) > 0.000001
     or abs(summary.revenue - totals.revenue) > 0.000001 * greatest(1, totals.revenue)

@@ -10,7 +10,7 @@ final as (
     select
         user_id,
         event_date as activity_date,
-        {{ days_between('event_date', as_of_date()) }} as days_before_as_of,
+        {{ days_between("event_date", as_of_date()) }} as days_before_as_of,
         count(*) as events,
         count(distinct session_id) as sessions,
         count(case when is_purchase then 1 end) as purchase_events,

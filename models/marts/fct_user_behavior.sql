@@ -23,7 +23,9 @@ activity as (
         count(case when days_before_as_of between 0 and 89 then 1 end) as active_days_90d,
         count(case when days_before_as_of between 28 and 55 then 1 end) as active_days_prev_28d,
         cast(sum(events) as {{ dbt.type_bigint() }}) as events_total,
-        cast(sum(case when days_before_as_of between 0 and 27 then events else 0 end) as {{ dbt.type_bigint() }}) as events_28d
+        cast(
+            sum(case when days_before_as_of between 0 and 27 then events else 0 end) as {{ dbt.type_bigint() }}
+        ) as events_28d
     from user_days
     group by user_id
 ),
@@ -101,7 +103,7 @@ final as (
         case when orders > 0 then revenue / orders end as avg_order_value,
         first_purchase_at,
         last_purchase_at,
-        {{ days_between('cast(last_purchase_at as date)', as_of_date()) }} as days_since_last_purchase,
+        {{ days_between('last_purchase_date', as_of_date()) }} as days_since_last_purchase,
         purchase_days,
         orders > 0 as is_purchaser,
         ---------- buy-till-you-die inputs (daily periods)

@@ -18,17 +18,17 @@ totals as (
 
 by_segment as (
     {%- for dimension in dimensions %}
-    select
-        '{{ dimension }}' as segment_dimension,
-        cast({{ dimension }} as {{ dbt.type_string() }}) as segment_value,
-        count(*) as users,
-        count(case when is_purchaser then 1 end) as purchasers,
-        sum(revenue) as revenue
-    from users
-    group by {{ dimension }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            '{{ dimension }}' as segment_dimension,
+            cast({{ dimension }} as {{ dbt.type_string() }}) as segment_value,
+            count(*) as users,
+            count(case when is_purchaser then 1 end) as purchasers,
+            sum(revenue) as revenue
+        from users
+        group by {{ dimension }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 

@@ -28,7 +28,8 @@ returns as (
         user_id,
         max(activity_date) as last_reactivation_date
     from day_gaps
-    where days_before_as_of < {{ var('active_days_window') }}
+    where
+        days_before_as_of < {{ var('active_days_window') }}
         and days_since_previous_active_day >= {{ var('reactivation_gap_days') }}
     group by user_id
 ),

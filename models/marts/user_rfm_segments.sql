@@ -57,8 +57,9 @@ final as (
     from users
     left join scored on users.user_id = scored.user_id
     left join segment_map
-        on scored.r_score = segment_map.r_score
-        and scored.f_score = segment_map.f_score
+        on
+            scored.r_score = segment_map.r_score
+            and scored.f_score = segment_map.f_score
 )
 
 select * from final

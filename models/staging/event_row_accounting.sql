@@ -5,29 +5,50 @@
 
 with
 
-statuses as (
-    select 'clean' as row_status, 1 as status_order, count(*) as row_count,
-        sum(case when is_purchase then coalesce(revenue, 0) else 0 end) as purchase_revenue
+clean as (
+    select
+        'clean' as row_status,
+        1 as status_order,
+        count(*) as row_count,
+        coalesce(sum(case when is_purchase then coalesce(revenue, 0) else 0 end), 0) as purchase_revenue
     from {{ ref('stg_events') }}
-    union all
-    select 'quarantined', 2, count(*), cast(null as {{ dbt.type_float() }})
+),
+
+quarantined as (
+    select
+        'quarantined' as row_status,
+        2 as status_order,
+        count(*) as row_count,
+        0 as purchase_revenue
     from {{ ref('stg_events_quarantine') }}
-    union all
-    select 'duplicate', 3, count(*), cast(null as {{ dbt.type_float() }})
+),
+
+duplicate as (
+    select
+        'duplicate' as row_status,
+        3 as status_order,
+        count(*) as row_count,
+        0 as purchase_revenue
     from {{ ref('stg_events_duplicates') }}
-    union all
-    select 'after_as_of', 4, count(*),
-        sum(case when is_purchase then coalesce(revenue, 0) else 0 end)
+),
+
+after_as_of as (
+    select
+        'after_as_of' as row_status,
+        4 as status_order,
+        count(*) as row_count,
+        coalesce(sum(case when is_purchase then coalesce(revenue, 0) else 0 end), 0) as purchase_revenue
     from {{ ref('stg_events_after_as_of') }}
 ),
 
 final as (
-    select
-        row_status,
-        status_order,
-        row_count as rows,
-        coalesce(purchase_revenue, 0) as purchase_revenue
-    from statuses
+    select * from clean
+    union all
+    select * from quarantined
+    union all
+    select * from duplicate
+    union all
+    select * from after_as_of
 )
 
 select * from final

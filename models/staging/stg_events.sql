@@ -24,7 +24,8 @@ final as (
         event_ts,
         event_date
     from classified
-    where quarantine_reason is null
+    where
+        quarantine_reason is null
         and duplicate_reason is null
         and event_date <= {{ as_of_date() }}
 )

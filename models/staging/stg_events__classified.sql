@@ -6,7 +6,8 @@
     are filters of this one table, so a row can never land in two of them or in none. -#}
 
 {%- set cols = events_columns() %}
-{%- set max_event_date = var('max_event_date') or (run_started_at + modules.datetime.timedelta(days=var('future_tolerance_days') | int)).strftime('%Y-%m-%d') %}
+{%- set tolerance = modules.datetime.timedelta(days=var('future_tolerance_days') | int) %}
+{%- set max_event_date = var('max_event_date') or (run_started_at + tolerance).strftime('%Y-%m-%d') %}
 
 with
 
@@ -61,7 +62,8 @@ reasoned as (
             when event_ts is null then 'unparseable_event_ts'
             when event_ts < cast('{{ var("min_event_ts") }}' as {{ dbt.type_timestamp() }}) then 'event_ts_too_early'
             when cast(event_ts as date) > cast('{{ max_event_date }}' as date) then 'event_ts_in_future'
-            when is_purchase and revenue_text is not null
+            when
+                is_purchase and revenue_text is not null
                 and (revenue is null or not {{ is_finite('revenue') }}) then 'revenue_not_numeric'
             when is_purchase and revenue < 0 then 'revenue_negative'
         end as quarantine_reason

@@ -12,7 +12,8 @@ final as (
         revenue,
         is_purchase
     from {{ ref('stg_events__classified') }}
-    where quarantine_reason is null
+    where
+        quarantine_reason is null
         and duplicate_reason is null
         and event_date > {{ as_of_date() }}
 )

@@ -9,7 +9,8 @@ with
 valid_events as (
     select event_date
     from {{ ref('stg_events__classified') }}
-    where quarantine_reason is null
+    where
+        quarantine_reason is null
         and duplicate_reason is null
 ),
 
@@ -18,7 +19,7 @@ final as (
         {% if var('as_of') -%}
         cast('{{ var("as_of") }}' as date)
         {%- else -%}
-        max(event_date)
+            max(event_date)
         {%- endif %} as as_of,
         {{ "'" ~ ('var' if var('as_of') else 'latest_valid_event') ~ "'" }} as as_of_source,
         max(event_date) as latest_valid_event_date
