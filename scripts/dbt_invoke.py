@@ -11,7 +11,7 @@ import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_DB_PATH = PROJECT_DIR / "behavioral_segments.duckdb"
@@ -56,11 +56,13 @@ def invoke(
     target_path: Path | None = None,
     quiet: bool = True,
     check: bool = True,
+    callbacks: list[Callable[[Any], None]] | None = None,
 ) -> DbtStepResult:
     """Invoke one dbt command (e.g. ``["build"]``) in the project folder.
 
     ``db_path`` sets ``DBT_DUCKDB_PATH`` for this call only; ``target_path`` keeps the
-    artifacts of concurrent test builds apart. With ``check`` a failed step raises
+    artifacts of concurrent test builds apart. ``callbacks`` receive dbt's structured events
+    (used for progress bars). With ``check`` a failed step raises
     :class:`DbtStepError` naming each failing node and its message.
     """
     from dbt.cli.main import dbtRunner
@@ -73,7 +75,7 @@ def invoke(
     if quiet:
         args += ["--quiet"]
     with _environment(db_path):
-        res = dbtRunner().invoke(args)
+        res = dbtRunner(callbacks=callbacks or []).invoke(args)
     nodes: list[tuple[str, str, str]] = []
     results = getattr(res.result, "results", None) or []
     for r in results:
