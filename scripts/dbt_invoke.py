@@ -33,6 +33,25 @@ class DbtStepResult:
         return [n for n in self.nodes if n[1].lower() in FAILED_STATUSES]
 
 
+def release_duckdb() -> None:
+    """Close the DuckDB instance dbt-duckdb keeps open in this process after a run.
+
+    dbt-duckdb caches one environment per process (a class attribute) and its
+    ``close_all_connections`` forgets it without closing it, so the file would stay held with
+    dbt's configuration and a later read-only ``duckdb.connect`` (the summary, the tests, a BI
+    tool) would be refused.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager as manager
+    except ImportError:  # another adapter: nothing cached here
+        return
+    with manager._LOCK:
+        env = manager._ENV
+        manager._ENV = None
+        if env is not None:
+            env.close()
+
+
 @contextmanager
 def _environment(db_path: Path | None) -> Iterator[None]:
     saved = os.environ.get("DBT_DUCKDB_PATH")
@@ -75,7 +94,10 @@ def invoke(
     if quiet:
         args += ["--quiet"]
     with _environment(db_path):
-        res = dbtRunner(callbacks=callbacks or []).invoke(args)
+        try:
+            res = dbtRunner(callbacks=callbacks or []).invoke(args)
+        finally:
+            release_duckdb()
     nodes: list[tuple[str, str, str]] = []
     results = getattr(res.result, "results", None) or []
     for r in results:

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from scripts import dbt_invoke
-from scripts.summary import print_summary
+from scripts.summary import make_console, print_summary
 
 DEMO_DIR = dbt_invoke.PROJECT_DIR / "data" / "demo"
 
@@ -41,8 +41,6 @@ class BuildProgress:
             self.progress.update(self.task, advance=1, description=f"dbt build: {node.node_name}")
             if node.node_status in ("error", "fail", "runtime error"):
                 self.failed.append(f"{node.resource_type} {node.node_name}")
-        elif name == "MainReportStats" or name == "FinishedRunningStats":
-            pass
 
 
 def ensure_demo_data(users: int, seed: int, console: Console, regenerate: bool) -> Path:
@@ -91,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                         default=Path(os.environ.get("DBT_DUCKDB_PATH", dbt_invoke.DEFAULT_DB_PATH)))
     args = parser.parse_args(argv)
 
-    console = Console()
+    console = make_console()
     events_path = args.events_path or ensure_demo_data(args.users, args.seed, console, args.regenerate)
     dbt_vars: dict[str, Any] = {}
     if args.as_of:

@@ -69,20 +69,28 @@ def segment_table(con: duckdb.DuckDBPyConnection, dimension: str) -> Table:
     return table
 
 
+def make_console() -> Console:
+    """A console that keeps tables readable when output goes to a file or CI log (80 columns
+    would wrap every segment name)."""
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=120)
+    return console
+
+
 def print_summary(db_path: Path, console: Console | None = None) -> None:
     """Render the accounting and one table per segment dimension of the DuckDB file."""
-    console = console or Console()
+    console = console or make_console()
     with duckdb.connect(str(db_path), read_only=True) as con:
-        as_of, source = con.execute("select as_of, as_of_source from stg_run_context").fetchone()
-        users, revenue = con.execute("select count(*), coalesce(sum(revenue), 0) from user_segments").fetchone()
+        as_of, source = con.execute("select as_of, as_of_source from stg_run_context").fetchall()[0]
+        users, revenue = con.execute("select count(*), coalesce(sum(revenue), 0) from user_segments").fetchall()[0]
         console.print(
             f"\n[bold]Segments as of {as_of}[/bold] ({'from --vars' if source == 'var' else 'latest event date'}): "
             f"{users:,} users, revenue {_money(revenue)}\n"
         )
         console.print(accounting_table(con))
-        dimensions = [r[0] for r in con.sql(
-            "select distinct segment_dimension from segment_summary order by 1 desc"
-        ).fetchall()]
+        present = {r[0] for r in con.sql("select distinct segment_dimension from segment_summary").fetchall()}
+        dimensions = [d for d in DIMENSION_TITLES if d in present] + sorted(present - set(DIMENSION_TITLES))
         for dimension in dimensions:
             console.print()
             console.print(segment_table(con, dimension))

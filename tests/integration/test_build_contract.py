@@ -52,7 +52,7 @@ def test_plain_dbt_build_on_a_contract_csv(tmp_path):
         }
         btyd = con.execute(
             "select btyd_frequency, btyd_recency_days, btyd_t_days, btyd_monetary_value "
-            "from fct_user_behavior where user_id = 'alice'").fetchone()
+            "from fct_user_behavior where user_id = 'alice'").fetchall()[0]
         assert btyd == (1, 58, 60, 40.0)
 
 
