@@ -38,7 +38,7 @@
                 {{ bins }},
                 1 + cast(floor(
                     {{ bins }} * (rank() over (order by {{ metric }} {{ direction }}) - 1)
-                    / cast(count(*) over () - 1 as {{ dbt.type_float() }})
+                    / cast(count(*) over () - 1 as {{ type_double() }})
                 ) as {{ dbt.type_int() }})
             )
         end

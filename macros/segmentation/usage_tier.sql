@@ -22,7 +22,7 @@
         {%- set p -%}
             case when {{ n }} = 1 then 0.0
             else (rank() over (partition by {{ active_flag }} order by {{ active_days }}) - 1)
-                / cast({{ n }} - 1 as {{ dbt.type_float() }}) end
+                / cast({{ n }} - 1 as {{ type_double() }}) end
         {%- endset -%}
         case
             when coalesce({{ active_days }}, 0) <= 0 then '{{ inactive }}'

@@ -5,7 +5,7 @@
 {%- endmacro %}
 
 {% macro default__try_to_double(expr) -%}
-    {{ dbt.safe_cast(expr, dbt.type_float()) }}
+    {{ dbt.safe_cast(expr, type_double()) }}
 {%- endmacro %}
 
 {% macro duckdb__try_to_double(expr) -%}
@@ -45,4 +45,45 @@
         {#- the profile pins the session TimeZone to UTC, so naive text is read as UTC -#}
         cast(try_cast(trim(cast({{ expr }} as varchar)) as timestamptz) as timestamp)
     {%- endif -%}
+{%- endmacro %}
+
+{#- A 64-bit float. dbt.type_float() is a 32-bit FLOAT on DuckDB, too coarse for shares and
+    percentiles (1/3 would come back as 0.3333333433). -#}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'behavioral_segments')()) }}
+{%- endmacro %}
+
+{% macro default__type_double() -%}
+    double precision
+{%- endmacro %}
+
+{% macro duckdb__type_double() -%}
+    double
+{%- endmacro %}
+
+{% macro spark__type_double() -%}
+    double
+{%- endmacro %}
+
+{#- Text without surrounding white space (spaces, tabs, line breaks). Plain trim() strips
+    only spaces on DuckDB and Postgres. -#}
+{% macro trim_whitespace(expr) -%}
+    {{ return(adapter.dispatch('trim_whitespace', 'behavioral_segments')(expr)) }}
+{%- endmacro %}
+
+{% macro default__trim_whitespace(expr) -%}
+    regexp_replace({{ expr }}, '^[[:space:]]+|[[:space:]]+$', '', 'g')
+{%- endmacro %}
+
+{% macro duckdb__trim_whitespace(expr) -%}
+    trim({{ expr }}, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13))
+{%- endmacro %}
+
+{% macro spark__trim_whitespace(expr) -%}
+    regexp_replace({{ expr }}, '^\\s+|\\s+$', '')
+{%- endmacro %}
+
+{#- Trimmed text, null when nothing is left. -#}
+{% macro trim_to_null(expr) -%}
+    nullif({{ trim_whitespace(expr) }}, '')
 {%- endmacro %}

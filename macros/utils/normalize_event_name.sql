@@ -5,11 +5,11 @@
 {%- endmacro %}
 
 {% macro default__normalize_event_name(expr) -%}
-    nullif(regexp_replace(lower(trim({{ expr }})), '[[:space:].-]+', '_', 'g'), '')
+    nullif(regexp_replace(lower({{ trim_whitespace(expr) }}), '[[:space:].-]+', '_', 'g'), '')
 {%- endmacro %}
 
 {% macro spark__normalize_event_name(expr) -%}
-    nullif(regexp_replace(lower(trim({{ expr }})), '[\\s.-]+', '_'), '')
+    nullif(regexp_replace(lower({{ trim_whitespace(expr) }}), '[\\s.-]+', '_'), '')
 {%- endmacro %}
 
 {#- The var purchase_events, normalised the same way, as a SQL list literal. -#}

@@ -37,12 +37,12 @@ final as (
         by_segment.segment_dimension,
         by_segment.segment_value,
         by_segment.users,
-        by_segment.users / cast(totals.all_users as {{ dbt.type_float() }}) as share_of_users,
+        by_segment.users / cast(totals.all_users as {{ type_double() }}) as share_of_users,
         by_segment.purchasers,
-        by_segment.purchasers / cast(by_segment.users as {{ dbt.type_float() }}) as purchase_conversion,
+        by_segment.purchasers / cast(by_segment.users as {{ type_double() }}) as purchase_conversion,
         by_segment.revenue,
         by_segment.revenue / nullif(totals.all_revenue, 0) as revenue_share,
-        by_segment.revenue / cast(by_segment.users as {{ dbt.type_float() }}) as revenue_per_user
+        by_segment.revenue / cast(by_segment.users as {{ type_double() }}) as revenue_per_user
     from by_segment
     cross join totals
 )

@@ -33,15 +33,15 @@ typed as (
         event_ts_value,
         revenue_value,
         properties,
-        nullif(trim(user_id_raw), '') as user_id,
+        {{ trim_to_null('user_id_raw') }} as user_id,
         {{ normalize_event_name('event_name_raw') }} as event_name,
         {{ to_utc_timestamp('event_ts_value', cols.get('event_ts', {}).get('type')) }} as event_ts,
-        nullif(trim(event_id_raw), '') as event_id,
-        nullif(trim(session_id_raw), '') as session_id,
+        {{ trim_to_null('event_id_raw') }} as event_id,
+        {{ trim_to_null('session_id_raw') }} as session_id,
         {{ try_to_double('revenue_value') }} as revenue,
-        nullif(trim(order_id_raw), '') as order_id,
-        nullif(trim(cast(event_ts_value as {{ dbt.type_string() }})), '') as event_ts_text,
-        nullif(trim(cast(revenue_value as {{ dbt.type_string() }})), '') as revenue_text
+        {{ trim_to_null('order_id_raw') }} as order_id,
+        {{ trim_to_null('cast(event_ts_value as ' ~ dbt.type_string() ~ ')') }} as event_ts_text,
+        {{ trim_to_null('cast(revenue_value as ' ~ dbt.type_string() ~ ')') }} as revenue_text
     from raw_events
 ),
 

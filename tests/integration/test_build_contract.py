@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from scripts import dbt_invoke
 from scripts.dbt_invoke import PROJECT_DIR
