@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             for i in range(args.repeats):
                 progress.update(task, description=f"generate {users:,} users (run {i + 1})")
                 gen.append(measure([sys.executable, "-m", "scripts.generate_events", "--users", str(users),
-                                    "--out", str(data_dir), "--quiet"]))
+                                    "--out", str(data_dir), "--no-progress"]))
                 progress.advance(task)
                 n_events = events_in(data_dir / "events.parquet")
                 db = work / f"u{users}_{i}.duckdb"
