@@ -21,12 +21,12 @@ if [ ! -x "$VENV_DIR/bin/python" ]; then
     echo "Creating virtualenv $VENV_DIR ..."
     "$(pick_python)" -m venv "$VENV_DIR"
 fi
-wanted="$(sha256sum "$PROJECT_DIR/requirements.txt" | cut -d' ' -f1)"
+wanted="$(cat "$PROJECT_DIR/requirements.txt" "$PROJECT_DIR/constraints.txt" | sha256sum | cut -d' ' -f1)"
 stamp="$VENV_DIR/.requirements.sha256"
 if [ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]; then
     echo "Installing pinned requirements into $VENV_DIR (first run takes a minute) ..."
     "$VENV_DIR/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-    "$VENV_DIR/bin/python" -m pip install --quiet --disable-pip-version-check -r "$PROJECT_DIR/requirements.txt"
+    "$VENV_DIR/bin/python" -m pip install --quiet --disable-pip-version-check -r "$PROJECT_DIR/requirements.txt" -c "$PROJECT_DIR/constraints.txt"
     echo "$wanted" > "$stamp"
 fi
 VENV_PY="$VENV_DIR/bin/python"
