@@ -25,8 +25,9 @@
 {%- endmacro %}
 
 {#- A timestamp in UTC without zone from a column of the given source type.
-    Naive values are UTC; text with an offset is converted to UTC; anything that is not
-    a timestamp becomes null (and is quarantined by the caller). -#}
+    Naive values are local time in the var source_timezone (default UTC); text with an
+    offset and zone-aware types keep their instant; anything that is not a timestamp becomes
+    null (and is quarantined by the caller). -#}
 {% macro to_utc_timestamp(expr, source_type) -%}
     {{ return(adapter.dispatch('to_utc_timestamp', 'behavioral_segments')(expr, source_type)) }}
 {%- endmacro %}
@@ -36,14 +37,49 @@
 {%- endmacro %}
 
 {% macro duckdb__to_utc_timestamp(expr, source_type) -%}
-    {%- set t = (source_type or 'varchar') | upper -%}
-    {%- if t.startswith('TIMESTAMP WITH TIME ZONE') or t == 'TIMESTAMPTZ' -%}
+    {%- set t = (source_type or 'VARCHAR') | upper -%}
+    {%- set tz = var('source_timezone') or 'UTC' -%}
+    {%- set local = tz | upper not in ('UTC', 'Z', 'ETC/UTC', 'GMT') -%}
+    {%- set tz_literal = "'" ~ (tz | replace("'", "''")) ~ "'" -%}
+    {%- set epoch_unit = var('event_ts_epoch_unit') -%}
+    {%- set ts_format = var('event_ts_format') -%}
+    {%- set text = trim_whitespace('cast(' ~ expr ~ ' as varchar)') -%}
+    {%- if epoch_unit -%}
+        {#- epoch numbers are instants: no time zone applies -#}
+        {%- set number = 'try_cast(' ~ text ~ ' as double)' -%}
+        {%- if epoch_unit == 's' -%}
+            cast(to_timestamp({{ number }}) as timestamp)
+        {%- elif epoch_unit == 'ms' -%}
+            epoch_ms(cast({{ number }} as bigint))
+        {%- elif epoch_unit == 'us' -%}
+            make_timestamp(cast({{ number }} as bigint))
+        {%- else -%}
+            {{ exceptions.raise_compiler_error("event_ts_epoch_unit must be s, ms or us, got '" ~ epoch_unit ~ "'") }}
+        {%- endif -%}
+    {%- elif ts_format -%}
+        {%- set parsed = "try_strptime(" ~ text ~ ", '" ~ (ts_format | replace("'", "''")) ~ "')" -%}
+        {%- if local and '%z' not in ts_format -%}
+            cast(timezone({{ tz_literal }}, {{ parsed }}) as timestamp)
+        {%- else -%}
+            cast({{ parsed }} as timestamp)
+        {%- endif -%}
+    {%- elif t.startswith('TIMESTAMP WITH TIME ZONE') or t == 'TIMESTAMPTZ' -%}
         cast({{ expr }} as timestamp)
     {%- elif t.startswith('TIMESTAMP') or t == 'DATE' -%}
-        cast({{ expr }} as timestamp)
+        {%- if local -%}
+            cast(timezone({{ tz_literal }}, cast({{ expr }} as timestamp)) as timestamp)
+        {%- else -%}
+            cast({{ expr }} as timestamp)
+        {%- endif -%}
+    {%- elif local -%}
+        case
+            when regexp_matches({{ text }}, '(Z|[+-][0-9]{2}(:?[0-9]{2})?)$')
+                then cast(try_cast({{ text }} as timestamptz) as timestamp)
+            else cast(timezone({{ tz_literal }}, try_cast({{ text }} as timestamp)) as timestamp)
+        end
     {%- else -%}
         {#- the profile pins the session TimeZone to UTC, so naive text is read as UTC -#}
-        cast(try_cast(trim(cast({{ expr }} as varchar)) as timestamptz) as timestamp)
+        cast(try_cast({{ text }} as timestamptz) as timestamp)
     {%- endif -%}
 {%- endmacro %}
 

@@ -1,62 +1,210 @@
-{#- Reading the raw event log named by the var `events_path`.
+{#- Reading the raw event log (docs/definitions.md, sections 1.1 to 1.3).
 
-    events_relation(): a FROM-able relation over every raw row, all columns as in the file.
-    events_columns(): {lower-cased name: {"name": actual name, "type": data type}} of that
-    relation, read from the file at compile time (empty while dbt only parses).
-    contract_column(...): the select expression for one contract column, null when the
-    file does not have it; a missing required column stops the run with one clear message. -#}
+    events_relation():        a FROM-able relation over every raw row of the input
+    events_input_label():     how the input is named in messages (path or source table)
+    event_input_columns():    {contract column: {"expr", "type", "origin"}} resolved through
+                              the var column_map against the input's own columns; read from the
+                              input at run time (empty while dbt only parses)
+    validate_event_input():   on-run-start: one clear error before any model is built -#}
+
+
+{% macro contract_columns() -%}
+    {{ return(['user_id', 'event_name', 'event_ts', 'event_id', 'session_id', 'revenue', 'order_id', 'properties']) }}
+{%- endmacro %}
 
 {% macro events_relation() -%}
-    {{ return(adapter.dispatch('events_relation', 'behavioral_segments')()) }}
+    {%- if var('events_from_source') -%}
+        {{ source('raw_events', 'events') }}
+    {%- else -%}
+        {{ return(adapter.dispatch('events_file_relation', 'behavioral_segments')()) }}
+    {%- endif -%}
 {%- endmacro %}
 
-{% macro default__events_relation() -%}
+{% macro events_input_label() -%}
+    {%- if var('events_from_source') -%}
+        {{ return('the source table ' ~ var('events_source_schema') ~ '.' ~ var('events_source_table')) }}
+    {%- else -%}
+        {{ return(var('events_path')) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro default__events_file_relation() -%}
     {{ exceptions.raise_compiler_error(
         "behavioral_segments reads `events_path` files only on DuckDB; on " ~ target.type ~
-        " load the events into a table first.") }}
+        " load the events into a table and set events_from_source: true.") }}
 {%- endmacro %}
 
-{% macro duckdb__events_relation() -%}
+{#- The input format: the var events_format, else the extension (compression suffix ignored). -#}
+{% macro events_format(path) -%}
+    {%- if var('events_format') -%}
+        {{ return(var('events_format') | lower) }}
+    {%- endif -%}
+    {%- set name = modules.re.sub('\\.(gz|gzip|zst)$', '', path | lower) -%}
+    {%- for fmt, extensions in [('parquet', ['.parquet']), ('csv', ['.csv', '.tsv', '.txt']),
+                                ('ndjson', ['.ndjson', '.jsonl']), ('json', ['.json'])] -%}
+        {%- for ext in extensions -%}
+            {%- if name.endswith(ext) -%}{{ return(fmt) }}{%- endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ exceptions.raise_compiler_error(
+        "Cannot tell the format of events_path '" ~ path ~ "': name a .parquet, .csv, .tsv, .txt, " ~
+        ".json, .ndjson or .jsonl file (optionally .gz), a glob of them, or set the var events_format.") }}
+{%- endmacro %}
+
+{% macro duckdb__events_file_relation() -%}
     {%- set path = var('events_path') -%}
     {%- if path is none or (path | trim) == '' -%}
         {{ exceptions.raise_compiler_error("Set the var `events_path` to your event log, e.g. --vars '{\"events_path\": \"/data/events.parquet\"}'") }}
     {%- endif -%}
     {%- set quoted = "'" ~ (path | replace("'", "''")) ~ "'" -%}
-    {%- set lower_path = path | lower -%}
-    {%- if lower_path.endswith('.parquet') -%}
+    {%- set fmt = events_format(path) -%}
+    {%- if fmt == 'parquet' -%}
         read_parquet({{ quoted }}, union_by_name = true)
-    {%- elif lower_path.endswith('.csv') or lower_path.endswith('.csv.gz') or lower_path.endswith('.tsv') -%}
+    {%- elif fmt == 'csv' -%}
+        {%- set delimiter = var('csv_delimiter') or ('\t' if modules.re.search('\\.tsv(\\.(gz|gzip|zst))?$', path | lower) else none) -%}
         {#- every field as text: values that do not parse are quarantined, never lost to the sniffer -#}
-        read_csv({{ quoted }}, header = true, all_varchar = true, union_by_name = true)
-    {%- elif lower_path.endswith('.json') or lower_path.endswith('.ndjson') or lower_path.endswith('.jsonl') -%}
-        read_json({{ quoted }}, format = 'newline_delimited', union_by_name = true)
+        read_csv(
+            {{ quoted }},
+            header = {{ 'true' if var('csv_header') else 'false' }},
+            all_varchar = true,
+            union_by_name = true
+            {%- if delimiter %}, delim = '{{ delimiter | replace("'", "''") }}'{% endif %}
+        )
+    {%- elif fmt in ('ndjson', 'json') -%}
+        read_json({{ quoted }}, format = '{{ "newline_delimited" if fmt == "ndjson" else "auto" }}', union_by_name = true)
     {%- else -%}
-        {{ exceptions.raise_compiler_error(
-            "Cannot tell the format of events_path '" ~ path ~
-            "': name a .parquet, .csv, .tsv, .json, .ndjson or .jsonl file (or a glob of them).") }}
+        {{ exceptions.raise_compiler_error("events_format must be parquet, csv, ndjson or json, got '" ~ fmt ~ "'") }}
     {%- endif -%}
 {%- endmacro %}
 
-{% macro events_columns() -%}
+{#- The input's own columns: {lower-cased name: {"name", "type"}}. -#}
+{% macro events_source_columns() -%}
     {%- set cols = {} -%}
     {%- if execute -%}
-        {%- set described = run_query('describe select * from ' ~ events_relation()) -%}
-        {%- for row in described.rows -%}
-            {%- do cols.update({(row[0] | lower): {'name': row[0], 'type': row[1]}}) -%}
-        {%- endfor -%}
+        {%- if var('events_from_source') -%}
+            {%- for col in adapter.get_columns_in_relation(source('raw_events', 'events')) -%}
+                {%- do cols.update({(col.name | lower): {'name': col.name, 'type': col.dtype | upper}}) -%}
+            {%- endfor -%}
+        {%- else -%}
+            {%- set described = run_query('describe select * from ' ~ events_relation()) -%}
+            {%- for row in described.rows -%}
+                {%- do cols.update({(row[0] | lower): {'name': row[0], 'type': row[1] | upper}}) -%}
+            {%- endfor -%}
+        {%- endif -%}
     {%- endif -%}
     {{ return(cols) }}
 {%- endmacro %}
 
-{% macro contract_column(columns, name, required=false) -%}
-    {%- if name in columns -%}
-        {{ adapter.quote(columns[name]['name']) }}
-    {%- elif required and execute -%}
-        {{ exceptions.raise_compiler_error(
-            "The event log " ~ var('events_path') ~ " has no column `" ~ name ~ "` (required). " ~
-            "Found: " ~ (columns.values() | map(attribute='name') | join(', ')) ~ ". " ~
-            "Rename the column in the file; required columns are user_id, event_name, event_ts.") }}
-    {%- else -%}
-        null
+{#- Each contract column as an expression over the input: a mapped or same-named column, a
+    mapped SQL expression, or none. Types of expressions are asked of the engine. -#}
+{% macro event_input_columns() -%}
+    {%- set source_cols = events_source_columns() -%}
+    {%- set mapping = var('column_map') or {} -%}
+    {%- set resolved = {} -%}
+    {%- set expressions = [] -%}
+    {%- for contract in contract_columns() -%}
+        {%- set wanted = mapping.get(contract, contract) | string -%}
+        {%- if (wanted | lower) in source_cols -%}
+            {%- set col = source_cols[wanted | lower] -%}
+            {%- do resolved.update({contract: {'expr': adapter.quote(col['name']), 'type': col['type'],
+                                               'origin': 'column `' ~ col['name'] ~ '`'}}) -%}
+        {%- elif contract in mapping -%}
+            {%- do resolved.update({contract: {'expr': '(' ~ wanted ~ ')', 'type': none,
+                                               'origin': 'expression `' ~ wanted ~ '`'}}) -%}
+            {%- do expressions.append(contract) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if execute and expressions -%}
+        {%- set probe -%}
+            describe select
+            {%- for contract in expressions %}
+                {{ resolved[contract]['expr'] }} as {{ contract }}{% if not loop.last %},{% endif %}
+            {%- endfor %}
+            from {{ events_relation() }}
+        {%- endset -%}
+        {%- for row in run_query(probe).rows -%}
+            {%- do resolved[row[0]].update({'type': row[1] | upper}) -%}
+        {%- endfor -%}
     {%- endif -%}
+    {{ return({'columns': resolved, 'found': source_cols}) }}
+{%- endmacro %}
+
+{#- The select expression of one contract column (null when the input lacks it). -#}
+{% macro contract_column(resolved, name) -%}
+    {%- set col = resolved['columns'].get(name) -%}
+    {%- if col is none -%}
+        null
+    {%- elif name == 'properties' and is_nested_type(col['type']) -%}
+        {{ to_json_text(col['expr']) }}
+    {%- else -%}
+        {{ col['expr'] }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro is_nested_type(data_type) -%}
+    {%- set t = (data_type or '') | upper -%}
+    {{ return(t.startswith('STRUCT') or t.startswith('MAP') or t.startswith('UNION') or t.endswith('[]') or t.startswith('LIST')) }}
+{%- endmacro %}
+
+{% macro to_json_text(expr) -%}
+    {{ return(adapter.dispatch('to_json_text', 'behavioral_segments')(expr)) }}
+{%- endmacro %}
+
+{% macro default__to_json_text(expr) -%}
+    cast({{ expr }} as {{ dbt.type_string() }})
+{%- endmacro %}
+
+{% macro duckdb__to_json_text(expr) -%}
+    cast(to_json({{ expr }}) as varchar)
+{%- endmacro %}
+
+{#- Why a column's type cannot become its contract type, or none when it can. -#}
+{% macro event_column_type_problem(name, data_type) -%}
+    {%- set t = (data_type or '') | upper -%}
+    {%- set numeric = ['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT', 'UINTEGER',
+                       'UBIGINT', 'UHUGEINT', 'FLOAT', 'DOUBLE', 'REAL', 'INT', 'INT4', 'INT8', 'NUMERIC'] -%}
+    {%- set is_numeric = t in numeric or t.startswith('DECIMAL') or t.startswith('NUMERIC') -%}
+    {%- set is_temporal = t.startswith('TIMESTAMP') or t == 'DATE' or t.startswith('TIME') -%}
+    {%- if name != 'properties' and is_nested_type(t) -%}
+        {{ return('is ' ~ t ~ ', a nested type that cannot be cast') }}
+    {%- elif name == 'event_ts' and (t == 'BOOLEAN' or t == 'BLOB') -%}
+        {{ return('is ' ~ t ~ ', not a timestamp') }}
+    {%- elif name == 'event_ts' and is_numeric and not (var('event_ts_epoch_unit') or var('event_ts_format')) -%}
+        {{ return('is ' ~ t ~ ', a number, not a timestamp; set the var event_ts_epoch_unit (s, ms or us) for epoch '
+                  ~ 'numbers or event_ts_format (e.g. \'%Y%m%d\') for date-like numbers') }}
+    {%- elif name == 'revenue' and (t == 'BOOLEAN' or t == 'BLOB' or is_temporal) -%}
+        {{ return('is ' ~ t ~ ', not a number') }}
+    {%- endif -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{#- on-run-start: stop `dbt build` / `dbt run` before anything is built when the input cannot
+    work, with one message naming the input, the column, what was found and the var to set. -#}
+{% macro validate_event_input() -%}
+    {%- if execute and flags.WHICH in ('build', 'run') -%}
+        {%- set label = events_input_label() -%}
+        {%- set resolved = event_input_columns() -%}
+        {%- set found = resolved['found'].values() | map(attribute='name') | list -%}
+        {%- if found | length == 0 or (found == ['column0'] and var('csv_header')) -%}
+            {{ exceptions.raise_compiler_error(
+                "The event log " ~ label ~ " is empty: it has no header row. Point events_path at a file with at least "
+                ~ "the header user_id,event_name,event_ts.") }}
+        {%- endif -%}
+        {%- for name in ['user_id', 'event_name', 'event_ts'] -%}
+            {%- if name not in resolved['columns'] -%}
+                {{ exceptions.raise_compiler_error(
+                    "The event log " ~ label ~ " has no column `" ~ name ~ "` (required). Found: " ~ (found | join(', '))
+                    ~ ". Map it with the var column_map, e.g. --vars '{\"column_map\": {\"" ~ name ~ "\": \"your_column\"}}'.") }}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- for name, col in resolved['columns'].items() -%}
+            {%- set problem = event_column_type_problem(name, col['type']) -%}
+            {%- if problem -%}
+                {{ exceptions.raise_compiler_error(
+                    "The event log " ~ label ~ ": `" ~ name ~ "` (from " ~ col['origin'] ~ ") " ~ problem
+                    ~ ". Set the var column_map (or the conversion vars in docs/definitions.md, section 1.2) to fix it.") }}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    select 1
 {%- endmacro %}

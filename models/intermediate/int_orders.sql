@@ -28,7 +28,7 @@ final as (
         min(event_date) as order_date,
         max(event_ts) as last_event_at,
         count(*) as purchase_events,
-        sum(coalesce(revenue, 0)) as revenue
+        {{ exact_sum('coalesce(revenue, 0)') }} as revenue
     from keyed
     group by user_id, order_key
 )

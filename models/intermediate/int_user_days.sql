@@ -14,7 +14,7 @@ final as (
         count(*) as events,
         count(distinct session_id) as sessions,
         count(case when is_purchase then 1 end) as purchase_events,
-        sum(case when is_purchase then coalesce(revenue, 0) else 0 end) as revenue,
+        {{ exact_sum('case when is_purchase then coalesce(revenue, 0) else 0 end') }} as revenue,
         min(event_ts) as first_event_at,
         max(event_ts) as last_event_at
     from events

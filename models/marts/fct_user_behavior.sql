@@ -47,7 +47,11 @@ purchase_day_stats as (
         min(activity_date) as first_purchase_date,
         max(activity_date) as last_purchase_date,
         -- lifetimes' monetary_value: mean daily total over repeat purchase days only
-        coalesce(avg(case when activity_date > first_purchase_date then revenue end), 0) as btyd_monetary_value
+        coalesce(
+            {{ exact_sum('case when activity_date > first_purchase_date then revenue end') }}
+            / nullif(count(case when activity_date > first_purchase_date then 1 end), 0),
+            0
+        ) as btyd_monetary_value
     from purchase_days
     group by user_id
 ),
@@ -56,7 +60,7 @@ order_stats as (
     select
         user_id,
         count(*) as orders,
-        sum(revenue) as revenue,
+        {{ exact_sum('revenue') }} as revenue,
         min(ordered_at) as first_purchase_at,
         max(last_event_at) as last_purchase_at
     from orders

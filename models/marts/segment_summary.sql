@@ -12,7 +12,7 @@ users as (
 totals as (
     select
         count(*) as all_users,
-        sum(revenue) as all_revenue
+        {{ exact_sum('revenue') }} as all_revenue
     from users
 ),
 
@@ -23,7 +23,7 @@ by_segment as (
             cast({{ dimension }} as {{ dbt.type_string() }}) as segment_value,
             count(*) as users,
             count(case when is_purchaser then 1 end) as purchasers,
-            sum(revenue) as revenue
+            {{ exact_sum('revenue') }} as revenue
         from users
         group by {{ dimension }}
         {%- if not loop.last %}

@@ -10,7 +10,7 @@ clean as (
         'clean' as row_status,
         1 as status_order,
         count(*) as row_count,
-        coalesce(sum(case when is_purchase then coalesce(revenue, 0) else 0 end), 0) as purchase_revenue
+        coalesce({{ exact_sum('case when is_purchase then coalesce(revenue, 0) else 0 end') }}, 0) as purchase_revenue
     from {{ ref('stg_events') }}
 ),
 
@@ -37,7 +37,7 @@ after_as_of as (
         'after_as_of' as row_status,
         4 as status_order,
         count(*) as row_count,
-        coalesce(sum(case when is_purchase then coalesce(revenue, 0) else 0 end), 0) as purchase_revenue
+        coalesce({{ exact_sum('case when is_purchase then coalesce(revenue, 0) else 0 end') }}, 0) as purchase_revenue
     from {{ ref('stg_events_after_as_of') }}
 ),
 

@@ -5,7 +5,12 @@
     (stg_events, stg_events_quarantine, stg_events_duplicates, stg_events_after_as_of)
     are filters of this one table, so a row can never land in two of them or in none. -#}
 
-{%- set cols = events_columns() %}
+{%- set resolved = event_input_columns() %}
+{#- revenue_multiplier scales e.g. cents to units; rounding keeps 1999 * 0.01 at 19.99 -#}
+{%- set revenue_number = try_to_double('revenue_value') %}
+{%- if var('revenue_multiplier') | float != 1 %}
+    {%- set revenue_number = 'round(' ~ revenue_number ~ ' * ' ~ var('revenue_multiplier') ~ ', 9)' %}
+{%- endif %}
 {%- set tolerance = modules.datetime.timedelta(days=var('future_tolerance_days') | int) %}
 {%- set max_event_date = var('max_event_date') or (run_started_at + tolerance).strftime('%Y-%m-%d') %}
 
@@ -14,14 +19,14 @@ with
 raw_events as (
     select
         row_number() over () as event_row_id,
-        cast({{ contract_column(cols, 'user_id', required=true) }} as {{ dbt.type_string() }}) as user_id_raw,
-        cast({{ contract_column(cols, 'event_name', required=true) }} as {{ dbt.type_string() }}) as event_name_raw,
-        {{ contract_column(cols, 'event_ts', required=true) }} as event_ts_value,
-        cast({{ contract_column(cols, 'event_id') }} as {{ dbt.type_string() }}) as event_id_raw,
-        cast({{ contract_column(cols, 'session_id') }} as {{ dbt.type_string() }}) as session_id_raw,
-        {{ contract_column(cols, 'revenue') }} as revenue_value,
-        cast({{ contract_column(cols, 'order_id') }} as {{ dbt.type_string() }}) as order_id_raw,
-        cast({{ contract_column(cols, 'properties') }} as {{ dbt.type_string() }}) as properties
+        cast({{ contract_column(resolved, 'user_id') }} as {{ dbt.type_string() }}) as user_id_raw,
+        cast({{ contract_column(resolved, 'event_name') }} as {{ dbt.type_string() }}) as event_name_raw,
+        {{ contract_column(resolved, 'event_ts') }} as event_ts_value,
+        cast({{ contract_column(resolved, 'event_id') }} as {{ dbt.type_string() }}) as event_id_raw,
+        cast({{ contract_column(resolved, 'session_id') }} as {{ dbt.type_string() }}) as session_id_raw,
+        {{ contract_column(resolved, 'revenue') }} as revenue_value,
+        cast({{ contract_column(resolved, 'order_id') }} as {{ dbt.type_string() }}) as order_id_raw,
+        cast({{ contract_column(resolved, 'properties') }} as {{ dbt.type_string() }}) as properties
     from {{ events_relation() }}
 ),
 
@@ -35,10 +40,10 @@ typed as (
         properties,
         {{ trim_to_null('user_id_raw') }} as user_id,
         {{ normalize_event_name('event_name_raw') }} as event_name,
-        {{ to_utc_timestamp('event_ts_value', cols.get('event_ts', {}).get('type')) }} as event_ts,
+        {{ to_utc_timestamp('event_ts_value', resolved['columns'].get('event_ts', {}).get('type')) }} as event_ts,
         {{ trim_to_null('event_id_raw') }} as event_id,
         {{ trim_to_null('session_id_raw') }} as session_id,
-        {{ try_to_double('revenue_value') }} as revenue,
+        {{ revenue_number }} as revenue,
         {{ trim_to_null('order_id_raw') }} as order_id,
         {{ trim_to_null('cast(event_ts_value as ' ~ dbt.type_string() ~ ')') }} as event_ts_text,
         {{ trim_to_null('cast(revenue_value as ' ~ dbt.type_string() ~ ')') }} as revenue_text
@@ -66,6 +71,7 @@ reasoned as (
                 is_purchase and revenue_text is not null
                 and (revenue is null or not {{ is_finite('revenue') }}) then 'revenue_not_numeric'
             when is_purchase and revenue < 0 then 'revenue_negative'
+            when is_purchase and revenue > {{ var('max_revenue') }} then 'revenue_too_large'
         end as quarantine_reason
     from validated
 ),
