@@ -18,6 +18,10 @@ lifecycle as (
     select * from {{ ref('user_lifecycle_stages') }}
 ),
 
+consent as (
+    select * from {{ ref('user_marketing_consent') }}
+),
+
 final as (
     select
         facts.user_id,
@@ -46,11 +50,14 @@ final as (
         rfm.rfm_segment,
         ---------- usage and lifecycle
         usage.usage_tier,
-        lifecycle.lifecycle_stage
+        lifecycle.lifecycle_stage,
+        ---------- privacy
+        consent.has_marketing_consent
     from facts
     inner join rfm on facts.user_id = rfm.user_id
     inner join usage on facts.user_id = usage.user_id
     inner join lifecycle on facts.user_id = lifecycle.user_id
+    inner join consent on facts.user_id = consent.user_id
 )
 
 select * from final

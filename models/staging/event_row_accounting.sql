@@ -1,7 +1,7 @@
 {{ config(materialized='table') }}
 
 {#- Where every raw row went: one row per status, with row counts and purchase revenue.
-    raw rows = clean + quarantined + duplicate + after_as_of (tested against the file). -#}
+    raw rows = clean + quarantined + duplicate + after_as_of + erased (tested against the file). -#}
 
 with
 
@@ -41,6 +41,15 @@ after_as_of as (
     from {{ ref('stg_events_after_as_of') }}
 ),
 
+erased as (
+    select
+        'erased' as row_status,
+        5 as status_order,
+        count(*) as row_count,
+        0 as purchase_revenue
+    from {{ ref('stg_events_erased') }}
+),
+
 final as (
     select * from clean
     union all
@@ -49,6 +58,8 @@ final as (
     select * from duplicate
     union all
     select * from after_as_of
+    union all
+    select * from erased
 )
 
 select * from final

@@ -25,7 +25,8 @@ final as (
         event_date
     from classified
     where
-        quarantine_reason is null
+        not is_erased
+        and quarantine_reason is null
         and duplicate_reason is null
         and event_date <= {{ as_of_date() }}
 )

@@ -26,19 +26,35 @@ raw_events as (
         cast({{ contract_column(resolved, 'session_id') }} as {{ dbt.type_string() }}) as session_id_raw,
         {{ contract_column(resolved, 'revenue') }} as revenue_value,
         cast({{ contract_column(resolved, 'order_id') }} as {{ dbt.type_string() }}) as order_id_raw,
-        cast({{ contract_column(resolved, 'properties') }} as {{ dbt.type_string() }}) as properties
+        cast({{ contract_column(resolved, 'properties') }} as {{ dbt.type_string() }}) as properties_raw
     from {{ events_relation() }}
+),
+
+erasure_requests as (
+    {{ erased_user_ids() }}
+),
+
+identified as (
+    select
+        raw_events.*,
+        {{ trim_to_null('raw_events.user_id_raw') }} as user_id_clear,
+        erasure_requests.user_id is not null as is_erased
+    from raw_events
+    left join erasure_requests
+        on {{ trim_to_null('raw_events.user_id_raw') }} = erasure_requests.user_id
 ),
 
 typed as (
     select
         event_row_id,
-        user_id_raw,
+        is_erased,
+        {{ pseudonymised('user_id_raw') }} as user_id_raw,
+        {{ pseudonymised('user_id_clear') }} as user_id,
         event_name_raw,
         event_ts_value,
         revenue_value,
-        properties,
-        {{ trim_to_null('user_id_raw') }} as user_id,
+        -- personal keys never pass staging in clear (docs/definitions.md, section 9)
+        {{ scrub_properties('properties_raw') }} as properties,
         {{ normalize_event_name('event_name_raw') }} as event_name,
         {{ to_utc_timestamp('event_ts_value', resolved['columns'].get('event_ts', {}).get('type')) }} as event_ts,
         {{ trim_to_null('event_id_raw') }} as event_id,
@@ -47,7 +63,7 @@ typed as (
         {{ trim_to_null('order_id_raw') }} as order_id,
         {{ trim_to_null('cast(event_ts_value as ' ~ dbt.type_string() ~ ')') }} as event_ts_text,
         {{ trim_to_null('cast(revenue_value as ' ~ dbt.type_string() ~ ')') }} as revenue_text
-    from raw_events
+    from identified
 ),
 
 validated as (
@@ -61,6 +77,7 @@ reasoned as (
     select
         *,
         case
+            when is_erased then null
             when user_id is null then 'missing_user_id'
             when event_name is null then 'missing_event_name'
             when event_ts_text is null then 'missing_event_ts'
@@ -79,35 +96,38 @@ reasoned as (
 ranked as (
     select
         *,
+        not is_erased and quarantine_reason is null as is_usable,
         row_number() over (
             partition by
-                quarantine_reason is null,
+                not is_erased and quarantine_reason is null,
                 user_id, event_name, event_ts, event_id, session_id, revenue, order_id, properties
             order by event_row_id
         ) as exact_copy_number,
         row_number() over (
-            partition by quarantine_reason is null, event_id
+            partition by not is_erased and quarantine_reason is null, event_id
             order by event_ts, event_row_id
         ) as event_id_copy_number
     from reasoned
 ),
 
 final as (
+    -- an erased row keeps its position and status only
     select
         event_row_id,
-        user_id,
-        event_name,
-        event_ts,
-        cast(event_ts as date) as event_date,
-        event_id,
-        session_id,
-        revenue,
-        order_id,
-        properties,
-        coalesce(is_purchase, false) as is_purchase,
+        is_erased,
+        case when not is_erased then user_id end as user_id,
+        case when not is_erased then event_name end as event_name,
+        case when not is_erased then event_ts end as event_ts,
+        case when not is_erased then cast(event_ts as date) end as event_date,
+        case when not is_erased then event_id end as event_id,
+        case when not is_erased then session_id end as session_id,
+        case when not is_erased then revenue end as revenue,
+        case when not is_erased then order_id end as order_id,
+        case when not is_erased then properties end as properties,
+        coalesce(is_purchase and not is_erased, false) as is_purchase,
         quarantine_reason,
         case
-            when quarantine_reason is not null then null
+            when not is_usable then null
             when exact_copy_number > 1 then 'exact_duplicate'
             when event_id is not null and event_id_copy_number > 1 then 'repeated_event_id'
         end as duplicate_reason,

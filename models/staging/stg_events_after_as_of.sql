@@ -13,7 +13,8 @@ final as (
         is_purchase
     from {{ ref('stg_events__classified') }}
     where
-        quarantine_reason is null
+        not is_erased
+        and quarantine_reason is null
         and duplicate_reason is null
         and event_date > {{ as_of_date() }}
 )

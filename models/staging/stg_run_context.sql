@@ -10,7 +10,8 @@ valid_events as (
     select event_date
     from {{ ref('stg_events__classified') }}
     where
-        quarantine_reason is null
+        not is_erased
+        and quarantine_reason is null
         and duplicate_reason is null
 ),
 

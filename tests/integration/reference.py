@@ -211,8 +211,12 @@ def stage(
     purchase_events: Iterable[str],
     max_event_date: date | str,
     min_event_ts: str | datetime = "1971-01-01",
+    max_revenue: Any = 1_000_000_000,
+    erased_user_ids: Iterable[str] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame, date]:
     """Section 2: (row_status frame, clean events frame, as_of)."""
+    erased = {e for e in (_text(v) for v in erased_user_ids) if e is not None}
+    max_rev = Decimal(str(max_revenue))
     purchase_set = {normalise_event_name(p) for p in purchase_events}
     max_day = _day_number(_to_date(max_event_date))
     min_ts = pd.Timestamp(min_event_ts)
@@ -244,6 +248,9 @@ def stage(
         rev_state, rev = ("null", None)
         if purchase:
             rev_state, rev = _parse_revenue(raw_revenue[i])
+        if user_id[i] is not None and user_id[i] in erased:
+            status[i] = "erased"
+            continue
         if user_id[i] is None:
             reason = "missing_user_id"
         elif event_name[i] is None:
@@ -260,6 +267,8 @@ def stage(
             reason = "revenue_not_numeric"
         elif purchase and rev is not None and rev < 0:
             reason = "revenue_negative"
+        elif purchase and rev is not None and rev > max_rev:
+            reason = "revenue_too_large"
         if reason is not None:
             status[i] = "quarantined"
             qreason[i] = reason
@@ -679,6 +688,8 @@ def compute_reference(
     purchase_events: Iterable[str] = ("purchase",),
     max_event_date: date | str,
     min_event_ts: str | datetime = "1971-01-01",
+    max_revenue: Any = 1_000_000_000,
+    erased_user_ids: Iterable[str] = (),
     rfm_bins: int = 5,
     rfm_thresholds: Mapping[str, Sequence[Any]] | None = None,
     rfm_segment_map: Mapping[tuple[int, int], str] | None = None,
@@ -699,6 +710,8 @@ def compute_reference(
         purchase_events=purchase_events,
         max_event_date=max_event_date,
         min_event_ts=min_event_ts,
+        max_revenue=max_revenue,
+        erased_user_ids=erased_user_ids,
     )
     if rfm_segment_map is None:
         if rfm_bins != 5:
@@ -851,6 +864,8 @@ def warehouse_row_status(build: Any) -> pd.DataFrame:
         select event_row_id, 'duplicate', null, duplicate_reason from main.stg_events_duplicates
         union all
         select event_row_id, 'after_as_of', null, null from main.stg_events_after_as_of
+        union all
+        select event_row_id, 'erased', null, null from main.stg_events_erased
         """
     )
 

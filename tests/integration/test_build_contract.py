@@ -36,7 +36,7 @@ def test_plain_dbt_build_on_a_contract_csv(tmp_path):
     assert db.exists(), "DBT_DUCKDB_PATH was not honoured"
     with duckdb.connect(str(db), read_only=True) as con:
         accounting = dict(con.sql("select row_status, row_count from event_row_accounting").fetchall())
-        assert accounting == {"clean": 10, "quarantined": 4, "duplicate": 1, "after_as_of": 0}
+        assert accounting == {"clean": 10, "quarantined": 4, "duplicate": 1, "after_as_of": 0, "erased": 0}
         reasons = dict(con.sql(
             "select quarantine_reason, count(*) from stg_events_quarantine group by 1").fetchall())
         assert reasons == {"missing_user_id": 1, "revenue_negative": 2, "event_ts_too_early": 1}
