@@ -54,6 +54,8 @@ def release_duckdb() -> None:
 
 @contextmanager
 def _environment(db_path: Path | None) -> Iterator[None]:
+    # profiles.yml loads the PII-salt plugin from this folder, wherever dbt is started from
+    os.environ.setdefault("BEHAVIORAL_SEGMENTS_HOME", str(PROJECT_DIR))
     saved = os.environ.get("DBT_DUCKDB_PATH")
     if db_path is not None:
         os.environ["DBT_DUCKDB_PATH"] = str(db_path)

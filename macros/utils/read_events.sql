@@ -183,6 +183,11 @@
 {% macro validate_event_input() -%}
     {%- if execute and flags.WHICH in ('build', 'run') -%}
         {%- set label = events_input_label() -%}
+        {%- if var_flag('hash_user_id', false) and not pii_salt_available() -%}
+            {{ exceptions.raise_compiler_error(
+                "hash_user_id is true but the environment variable BEHAVIORAL_SEGMENTS_PII_SALT is not set: "
+                ~ "unsalted hashes of user ids can be reversed. Set a secret salt.") }}
+        {%- endif -%}
         {%- set resolved = event_input_columns() -%}
         {%- set found = resolved['found'].values() | map(attribute='name') | list -%}
         {%- if found | length == 0 or (found == ['column0'] and var('csv_header')) -%}

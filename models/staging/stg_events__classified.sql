@@ -53,6 +53,7 @@ typed as (
         event_name_raw,
         event_ts_value,
         revenue_value,
+        properties_raw,
         -- personal keys never pass staging in clear (docs/definitions.md, section 9)
         {{ scrub_properties('properties_raw') }} as properties,
         {{ normalize_event_name('event_name_raw') }} as event_name,
@@ -100,7 +101,8 @@ ranked as (
         row_number() over (
             partition by
                 not is_erased and quarantine_reason is null,
-                user_id, event_name, event_ts, event_id, session_id, revenue, order_id, properties
+                -- raw properties: whether a row repeats another must not depend on pii_mode
+                user_id, event_name, event_ts, event_id, session_id, revenue, order_id, properties_raw
             order by event_row_id
         ) as exact_copy_number,
         row_number() over (
