@@ -136,6 +136,9 @@
         null
     {%- elif name == 'properties' and is_nested_type(col['type']) -%}
         {{ to_json_text(col['expr']) }}
+    {%- elif name != 'properties' and (col['type'] or '') | upper == 'JSON' -%}
+        {#- a JSON reader column of mixed types: "a" and 123 must both become plain text -#}
+        {{ json_scalar_text(col['expr']) }}
     {%- else -%}
         {{ col['expr'] }}
     {%- endif -%}
@@ -144,6 +147,18 @@
 {% macro is_nested_type(data_type) -%}
     {%- set t = (data_type or '') | upper -%}
     {{ return(t.startswith('STRUCT') or t.startswith('MAP') or t.startswith('UNION') or t.endswith('[]') or t.startswith('LIST')) }}
+{%- endmacro %}
+
+{% macro json_scalar_text(expr) -%}
+    {{ return(adapter.dispatch('json_scalar_text', 'behavioral_segments')(expr)) }}
+{%- endmacro %}
+
+{% macro default__json_scalar_text(expr) -%}
+    ({{ expr }} #>> '{}')
+{%- endmacro %}
+
+{% macro duckdb__json_scalar_text(expr) -%}
+    ({{ expr }} ->> '$')
 {%- endmacro %}
 
 {% macro to_json_text(expr) -%}

@@ -70,13 +70,17 @@ def _is_null(v: Any) -> bool:
         return False
 
 
+ASCII_WHITESPACE = " \t\n\r\x0b\x0c"
+
+
 def _text(v: Any) -> str | None:
-    """Trimmed text; null or blank -> None."""
+    """Text trimmed of ASCII white space only (section 1.4: NBSP and other Unicode spaces are
+    kept); null or blank -> None."""
     if _is_null(v):
         return None
     if isinstance(v, bytes):
         v = v.decode("utf-8")
-    s = str(v).strip()
+    s = str(v).strip(ASCII_WHITESPACE)
     return s or None
 
 
