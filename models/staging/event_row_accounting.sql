@@ -1,65 +1,35 @@
 {{ config(materialized='table') }}
 
 {#- Where every raw row went: one row per status, with row counts and purchase revenue.
-    raw rows = clean + quarantined + duplicate + after_as_of + erased (tested against the file). -#}
+    raw rows = clean + quarantined + duplicate + after_as_of + erased (tested against the file).
+    Each status model is a disjoint filter of stg_events__classified. -#}
+
+{%- set statuses = [
+    ('clean', 'stg_events', true),
+    ('quarantined', 'stg_events_quarantine', false),
+    ('duplicate', 'stg_events_duplicates', false),
+    ('after_as_of', 'stg_events_after_as_of', true),
+    ('erased', 'stg_events_erased', false),
+] %}
 
 with
 
-clean as (
-    select
-        'clean' as row_status,
-        1 as status_order,
-        count(*) as row_count,
-        coalesce({{ exact_sum('case when is_purchase then coalesce(revenue, 0) else 0 end') }}, 0) as purchase_revenue
-    from {{ ref('stg_events') }}
-),
-
-quarantined as (
-    select
-        'quarantined' as row_status,
-        2 as status_order,
-        count(*) as row_count,
-        0 as purchase_revenue
-    from {{ ref('stg_events_quarantine') }}
-),
-
-duplicate as (
-    select
-        'duplicate' as row_status,
-        3 as status_order,
-        count(*) as row_count,
-        0 as purchase_revenue
-    from {{ ref('stg_events_duplicates') }}
-),
-
-after_as_of as (
-    select
-        'after_as_of' as row_status,
-        4 as status_order,
-        count(*) as row_count,
-        coalesce({{ exact_sum('case when is_purchase then coalesce(revenue, 0) else 0 end') }}, 0) as purchase_revenue
-    from {{ ref('stg_events_after_as_of') }}
-),
-
-erased as (
-    select
-        'erased' as row_status,
-        5 as status_order,
-        count(*) as row_count,
-        0 as purchase_revenue
-    from {{ ref('stg_events_erased') }}
-),
-
 final as (
-    select * from clean
-    union all
-    select * from quarantined
-    union all
-    select * from duplicate
-    union all
-    select * from after_as_of
-    union all
-    select * from erased
+    {%- for status, model, carries_revenue in statuses %}
+        select
+            '{{ status }}' as row_status,
+            {{ loop.index }} as status_order,
+            count(*) as row_count,
+            {%- if carries_revenue %}
+                coalesce({{ exact_sum('case when is_purchase then coalesce(revenue, 0) else 0 end') }}, 0)
+            {%- else %}
+                cast(0 as {{ type_double() }})
+            {%- endif %} as purchase_revenue
+        from {{ ref(model) }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 )
 
 select * from final
