@@ -77,6 +77,36 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- Names and upper-cased types of a query's result columns, without running it in full. -#}
+{% macro query_column_types(sql) -%}
+    {{ return(adapter.dispatch('query_column_types', 'behavioral_segments')(sql)) }}
+{%- endmacro %}
+
+{% macro default__query_column_types(sql) -%}
+    {%- set out = [] -%}
+    {%- for col in adapter.get_column_schema_from_query(sql) -%}
+        {%- do out.append({'name': col.name, 'type': col.dtype | upper}) -%}
+    {%- endfor -%}
+    {{ return(out) }}
+{%- endmacro %}
+
+{% macro duckdb__query_column_types(sql) -%}
+    {%- set out = [] -%}
+    {%- for row in run_query('describe ' ~ sql).rows -%}
+        {%- do out.append({'name': row[0], 'type': row[1] | upper}) -%}
+    {%- endfor -%}
+    {{ return(out) }}
+{%- endmacro %}
+
+{#- 1-based position of each raw row in the input, in reading order. -#}
+{% macro input_row_number() -%}
+    {{ return(adapter.dispatch('input_row_number', 'behavioral_segments')()) }}
+{%- endmacro %}
+
+{% macro default__input_row_number() -%}
+    row_number() over ()
+{%- endmacro %}
+
 {#- The input's own columns: {lower-cased name: {"name", "type"}}. -#}
 {% macro events_source_columns() -%}
     {%- set cols = {} -%}
@@ -86,9 +116,8 @@
                 {%- do cols.update({(col.name | lower): {'name': col.name, 'type': col.dtype | upper}}) -%}
             {%- endfor -%}
         {%- else -%}
-            {%- set described = run_query('describe select * from ' ~ events_relation()) -%}
-            {%- for row in described.rows -%}
-                {%- do cols.update({(row[0] | lower): {'name': row[0], 'type': row[1] | upper}}) -%}
+            {%- for col in query_column_types('select * from ' ~ events_relation()) -%}
+                {%- do cols.update({(col['name'] | lower): col}) -%}
             {%- endfor -%}
         {%- endif -%}
     {%- endif -%}
@@ -116,14 +145,14 @@
     {%- endfor -%}
     {%- if execute and expressions -%}
         {%- set probe -%}
-            describe select
+            select
             {%- for contract in expressions %}
                 {{ resolved[contract]['expr'] }} as {{ contract }}{% if not loop.last %},{% endif %}
             {%- endfor %}
             from {{ events_relation() }}
         {%- endset -%}
-        {%- for row in run_query(probe).rows -%}
-            {%- do resolved[row[0]].update({'type': row[1] | upper}) -%}
+        {%- for col in query_column_types(probe) -%}
+            {%- do resolved[col['name'] | lower].update({'type': col['type']}) -%}
         {%- endfor -%}
     {%- endif -%}
     {{ return({'columns': resolved, 'found': source_cols}) }}

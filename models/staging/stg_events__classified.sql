@@ -18,7 +18,7 @@ with
 
 raw_events as (
     select
-        row_number() over () as event_row_id,
+        {{ input_row_number() }} as event_row_id,
         cast({{ contract_column(resolved, 'user_id') }} as {{ dbt.type_string() }}) as user_id_raw,
         cast({{ contract_column(resolved, 'event_name') }} as {{ dbt.type_string() }}) as event_name_raw,
         {{ contract_column(resolved, 'event_ts') }} as event_ts_value,
