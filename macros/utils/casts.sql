@@ -123,3 +123,12 @@
 {% macro trim_to_null(expr) -%}
     nullif({{ trim_whitespace(expr) }}, '')
 {%- endmacro %}
+
+{#- A double rounded to `digits` decimals. Postgres has round(numeric, int) only. -#}
+{% macro round_double(expr, digits) -%}
+    {{ return(adapter.dispatch('round_double', 'behavioral_segments')(expr, digits)) }}
+{%- endmacro %}
+
+{% macro default__round_double(expr, digits) -%}
+    round({{ expr }}, {{ digits }})
+{%- endmacro %}

@@ -165,7 +165,7 @@
         null
     {%- elif name == 'properties' and is_nested_type(col['type']) -%}
         {{ to_json_text(col['expr']) }}
-    {%- elif name != 'properties' and (col['type'] or '') | upper == 'JSON' -%}
+    {%- elif name != 'properties' and (col['type'] or '') | upper in ('JSON', 'JSONB') -%}
         {#- a JSON reader column of mixed types: "a" and 123 must both become plain text -#}
         {{ json_scalar_text(col['expr']) }}
     {%- else -%}
@@ -206,7 +206,8 @@
 {% macro event_column_type_problem(name, data_type) -%}
     {%- set t = (data_type or '') | upper -%}
     {%- set numeric = ['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT', 'UINTEGER',
-                       'UBIGINT', 'UHUGEINT', 'FLOAT', 'DOUBLE', 'REAL', 'INT', 'INT4', 'INT8', 'NUMERIC'] -%}
+                       'UBIGINT', 'UHUGEINT', 'FLOAT', 'DOUBLE', 'REAL', 'INT', 'INT4', 'INT8', 'NUMERIC',
+                       'DOUBLE PRECISION', 'FLOAT4', 'FLOAT8', 'INT2'] -%}
     {%- set is_numeric = t in numeric or t.startswith('DECIMAL') or t.startswith('NUMERIC') -%}
     {%- set is_temporal = t.startswith('TIMESTAMP') or t == 'DATE' or t.startswith('TIME') -%}
     {%- if name != 'properties' and is_nested_type(t) -%}

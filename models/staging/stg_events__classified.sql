@@ -9,7 +9,7 @@
 {#- revenue_multiplier scales e.g. cents to units; rounding keeps 1999 * 0.01 at 19.99 -#}
 {%- set revenue_number = try_to_double('revenue_value') %}
 {%- if var('revenue_multiplier') | float != 1 %}
-    {%- set revenue_number = 'round(' ~ revenue_number ~ ' * ' ~ var('revenue_multiplier') ~ ', 9)' %}
+    {%- set revenue_number = round_double(revenue_number ~ ' * ' ~ var('revenue_multiplier'), 9) %}
 {%- endif %}
 {%- set tolerance = modules.datetime.timedelta(days=var('future_tolerance_days') | int) %}
 {%- set max_event_date = var('max_event_date') or (run_started_at + tolerance).strftime('%Y-%m-%d') %}
