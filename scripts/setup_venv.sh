@@ -21,12 +21,19 @@ if [ ! -x "$VENV_DIR/bin/python" ]; then
     echo "Creating virtualenv $VENV_DIR ..."
     "$(pick_python)" -m venv "$VENV_DIR"
 fi
-wanted="$(cat "$PROJECT_DIR/requirements.txt" "$PROJECT_DIR/constraints.txt" | sha256sum | cut -d' ' -f1)"
+# Extra engines (BEHAVIORAL_SEGMENTS_ENGINES="postgres spark") add requirements-<engine>.txt.
+req_args=(-r "$PROJECT_DIR/requirements.txt")
+req_files=("$PROJECT_DIR/requirements.txt" "$PROJECT_DIR/constraints.txt")
+for engine in ${BEHAVIORAL_SEGMENTS_ENGINES:-}; do
+    req_args+=(-r "$PROJECT_DIR/requirements-$engine.txt")
+    req_files+=("$PROJECT_DIR/requirements-$engine.txt")
+done
+wanted="$( (cat "${req_files[@]}"; echo "${BEHAVIORAL_SEGMENTS_ENGINES:-}") | sha256sum | cut -d' ' -f1)"
 stamp="$VENV_DIR/.requirements.sha256"
 if [ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]; then
     echo "Installing pinned requirements into $VENV_DIR (first run takes a minute) ..."
     "$VENV_DIR/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-    "$VENV_DIR/bin/python" -m pip install --quiet --disable-pip-version-check -r "$PROJECT_DIR/requirements.txt" -c "$PROJECT_DIR/constraints.txt"
+    "$VENV_DIR/bin/python" -m pip install --quiet --disable-pip-version-check "${req_args[@]}" -c "$PROJECT_DIR/constraints.txt"
     echo "$wanted" > "$stamp"
 fi
 VENV_PY="$VENV_DIR/bin/python"
