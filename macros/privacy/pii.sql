@@ -33,18 +33,13 @@
     {{ return(result.columns[0].values()[0]) }}
 {%- endmacro %}
 
-{#- The salt as an SQL string literal: quotes doubled (standard SQL). Spark escapes with a
-    backslash instead, and would read 'a''b' as the two literals 'a' and 'b'. -#}
+{#- The salt as an SQL string literal: quotes doubled (standard SQL). -#}
 {% macro pii_salt_literal() -%}
     {{ return(adapter.dispatch('pii_salt_literal', 'behavioral_segments')()) }}
 {%- endmacro %}
 
 {% macro default__pii_salt_literal() -%}
     '{{ pii_salt() | replace("'", "''") }}'
-{%- endmacro %}
-
-{% macro spark__pii_salt_literal() -%}
-    '{{ pii_salt() | replace("\\", "\\\\") | replace("'", "\\'") }}'
 {%- endmacro %}
 
 {% macro hash_pii(expr) -%}
@@ -62,7 +57,10 @@
 {%- endmacro %}
 
 {% macro spark__hash_pii(expr) -%}
-    sha2(concat({{ pii_salt_literal() }}, cast({{ expr }} as {{ dbt.type_string() }})), 256)
+    {#- the salt is a session configuration set from the environment by profiles.yml and read
+        with ${...} substitution: it never appears in compiled SQL or dbt's artifacts
+        (macros/engines/spark.sql) -#}
+    {{ spark_salted_sha256(expr) }}
 {%- endmacro %}
 
 {#- The var pii_properties as a list of key names (a single name may be given as text). -#}

@@ -175,7 +175,9 @@
 
 {% macro is_nested_type(data_type) -%}
     {%- set t = (data_type or '') | upper -%}
-    {{ return(t.startswith('STRUCT') or t.startswith('MAP') or t.startswith('UNION') or t.endswith('[]') or t.startswith('LIST')) }}
+    {#- DuckDB: STRUCT(...), MAP(...), UNION(...), X[]; Spark: STRUCT<...>, MAP<...>, ARRAY<...> -#}
+    {{ return(t.startswith('STRUCT') or t.startswith('MAP') or t.startswith('UNION') or t.endswith('[]')
+              or t.startswith('LIST') or t.startswith('ARRAY')) }}
 {%- endmacro %}
 
 {% macro json_scalar_text(expr) -%}
@@ -212,12 +214,12 @@
     {%- set is_temporal = t.startswith('TIMESTAMP') or t == 'DATE' or t.startswith('TIME') -%}
     {%- if name != 'properties' and is_nested_type(t) -%}
         {{ return('is ' ~ t ~ ', a nested type that cannot be cast') }}
-    {%- elif name == 'event_ts' and (t == 'BOOLEAN' or t == 'BLOB') -%}
+    {%- elif name == 'event_ts' and t in ('BOOLEAN', 'BLOB', 'BINARY', 'BYTEA') -%}
         {{ return('is ' ~ t ~ ', not a timestamp') }}
     {%- elif name == 'event_ts' and is_numeric and not (var('event_ts_epoch_unit') or var('event_ts_format')) -%}
         {{ return('is ' ~ t ~ ', a number, not a timestamp; set the var event_ts_epoch_unit (s, ms or us) for epoch '
                   ~ 'numbers or event_ts_format (e.g. \'%Y%m%d\') for date-like numbers') }}
-    {%- elif name == 'revenue' and (t == 'BOOLEAN' or t == 'BLOB' or is_temporal) -%}
+    {%- elif name == 'revenue' and (t in ('BOOLEAN', 'BLOB', 'BINARY', 'BYTEA') or is_temporal) -%}
         {{ return('is ' ~ t ~ ', not a number') }}
     {%- endif -%}
     {{ return(none) }}

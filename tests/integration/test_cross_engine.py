@@ -1,5 +1,8 @@
 """The same demo data built on DuckDB, Postgres and Spark gives the same tables.
 
+Postgres reads the events from a table loaded here (it has no file reader); Spark from a
+table in its own catalogue, in a local session of this process (dbt-spark `method: session`).
+
 `fct_user_behavior`, `user_segments` and `segment_summary` must be identical row for row
 after ordering by their keys, with floats rounded to 9 decimal places (the documented
 cross-engine precision: engines may differ in the last bits of a float division) and
@@ -92,3 +95,13 @@ def test_postgres_matches_duckdb(demo, duckdb_tables, tmp_path_factory):
     engine_postgres.run_postgres_build(DBT_VARS, tmp_path_factory.mktemp("cross_postgres"))
     got = {name: engine_postgres.read_relation(name) for name in COMPARED}
     assert_same_tables("postgres", got, duckdb_tables)
+
+
+def test_spark_matches_duckdb(demo, duckdb_tables, tmp_path_factory):
+    from tests.integration import engine_spark
+
+    engine_spark.spark_session(tmp_path_factory.mktemp("spark_warehouse"))
+    engine_spark.load_events_table(demo.events_path)
+    engine_spark.run_spark_build({**DBT_VARS, "events_from_source": True}, tmp_path_factory.mktemp("cross_spark"))
+    got = {name: engine_spark.read_table(name) for name in COMPARED}
+    assert_same_tables("spark", got, duckdb_tables)
