@@ -38,6 +38,9 @@ class BuildProgress:
             self.progress.update(self.task, total=max(total, done + 1))
         elif name == "NodeFinished":
             node = event.data.node_info
+            task = self.progress.tasks[self.task]
+            # hooks finish without a NodeStart: keep the total at least what is done
+            self.progress.update(self.task, total=max(task.total or 0, task.completed + 1))
             self.progress.update(self.task, advance=1, description=f"dbt build: {node.node_name}")
             if node.node_status in ("error", "fail", "runtime error"):
                 self.failed.append(f"{node.resource_type} {node.node_name}")

@@ -29,7 +29,8 @@ for engine in ${BEHAVIORAL_SEGMENTS_ENGINES:-}; do
     req_files+=("$PROJECT_DIR/requirements-$engine.txt")
 done
 wanted="$( (cat "${req_files[@]}"; echo "${BEHAVIORAL_SEGMENTS_ENGINES:-}") | sha256sum | cut -d' ' -f1)"
-stamp="$VENV_DIR/.requirements.sha256"
+engines_tag="$(echo "${BEHAVIORAL_SEGMENTS_ENGINES:-base}" | tr ' ' '_')"
+stamp="$VENV_DIR/.requirements-$engines_tag.sha256"
 if [ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]; then
     echo "Installing pinned requirements into $VENV_DIR (first run takes a minute) ..."
     "$VENV_DIR/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
