@@ -10,23 +10,19 @@ segments as (
     select * from {{ ref('user_segments') }}
 ),
 
-consent as (
-    select * from {{ ref('user_marketing_consent') }}
-),
-
 final as (
     select
-        segments.user_id,
-        segments.as_of,
-        segments.rfm_segment,
-        segments.usage_tier,
-        segments.lifecycle_stage,
-        segments.r_score,
-        segments.f_score,
-        segments.m_score
+        user_id,
+        as_of,
+        rfm_segment,
+        usage_tier,
+        lifecycle_stage,
+        r_score,
+        f_score,
+        m_score
     from segments
-    inner join consent on segments.user_id = consent.user_id
-    where consent.has_marketing_consent
+    -- user_segments already carries consent (from user_marketing_consent)
+    where has_marketing_consent
 )
 
 select * from final
