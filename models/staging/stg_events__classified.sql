@@ -34,14 +34,19 @@ erasure_requests as (
     {{ erased_user_ids() }}
 ),
 
+trimmed as (
+    select
+        *,
+        {{ trim_to_null('user_id_raw') }} as user_id_clear
+    from raw_events
+),
+
 identified as (
     select
-        raw_events.*,
-        {{ trim_to_null('raw_events.user_id_raw') }} as user_id_clear,
+        trimmed.*,
         erasure_requests.user_id is not null as is_erased
-    from raw_events
-    left join erasure_requests
-        on {{ trim_to_null('raw_events.user_id_raw') }} = erasure_requests.user_id
+    from trimmed
+    left join erasure_requests on trimmed.user_id_clear = erasure_requests.user_id
 ),
 
 typed as (

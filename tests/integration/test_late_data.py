@@ -29,21 +29,22 @@ import pytest
 
 from tests.integration.conftest import DbtBuild, run_dbt_build
 from tests.integration.reference import warehouse_row_status
-from tests.integration.test_hostile_inputs import (
+from tests.integration.support import (
+    BUILD_COMMAND,
+    CONTRACT_COLUMNS,
     accounting,
     assert_each_row_once,
     count_csv_rows,
     mart_mismatches,
     read_csv_raw,
     spec_reference,
+    snapshot,
     status_multiset,
 )
-from tests.integration.test_properties import snapshot
 
-BUILD_COMMAND = ("build", "--exclude", "test_type:unit")
 AS_OF = date(2024, 6, 30)
 DBT_VARS = {"as_of": AS_OF.isoformat(), "max_event_date": "2030-01-01"}
-COLUMNS = ["user_id", "event_name", "event_ts", "event_id", "session_id", "revenue", "order_id", "properties"]
+COLUMNS = CONTRACT_COLUMNS
 PER_USER = ("fct_user_behavior", "user_rfm_segments", "user_usage_tiers", "user_lifecycle_stages", "user_segments")
 AFFECTED = {"top", "react", "newbie", "ghost"}
 

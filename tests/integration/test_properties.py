@@ -21,7 +21,6 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
@@ -29,18 +28,21 @@ from hypothesis import strategies as st
 from scripts.generate_events import generate
 from tests.integration.conftest import run_dbt_build
 from tests.integration.reference import frame_mismatches, warehouse_row_status
-from tests.integration.test_hostile_inputs import (
+from tests.integration.support import (
+    BUILD_COMMAND,
+    CONTRACT_COLUMNS,
     accounting,
     assert_each_row_once,
     count_csv_rows,
     mart_mismatches,
     read_csv_raw,
+    assert_same_tables,
     spec_reference,
+    snapshot,
 )
 
-BUILD_COMMAND = ("build", "--exclude", "test_type:unit")
 MAX_EVENT_DATE = "2030-01-01"
-COLUMNS = ["user_id", "event_name", "event_ts", "event_id", "session_id", "revenue", "order_id", "properties"]
+COLUMNS = CONTRACT_COLUMNS
 REL = 1e-9
 
 USERS = ["u1", "u2", "U1", "u1 ", "\tu2", "", "   ", None, "ü", "😀", "a,b", 'q"q', "multi\nline"]
@@ -168,26 +170,6 @@ def test_random_logs_keep_every_invariant(tmp_path, log, as_of):
 
 
 # --------------------------------------------------------------------------- rerun = same tables
-
-
-def snapshot(db_path: Path) -> dict[str, pd.DataFrame]:
-    """Every relation of the warehouse, rows sorted on all columns (as text), index reset."""
-    out = {}
-    with duckdb.connect(str(db_path), read_only=True) as con:
-        names = [r[0] for r in con.sql(
-            "select table_name from information_schema.tables where table_schema = 'main' order by 1"
-        ).fetchall()]
-        for name in names:
-            df = con.sql(f'select * from main."{name}"').df()
-            order = df.astype(str).sort_values(list(df.columns), kind="mergesort").index
-            out[name] = df.loc[order].reset_index(drop=True)
-    return out
-
-
-def assert_same_tables(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> None:
-    assert sorted(a) == sorted(b)
-    for name in a:
-        pd.testing.assert_frame_equal(a[name], b[name], check_exact=True, obj=name)
 
 
 def test_rebuilding_the_same_input_gives_identical_tables(tmp_path):
