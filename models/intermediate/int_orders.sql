@@ -1,22 +1,13 @@
-{#- One row per order. An order is (user_id, order_id); a purchase event without an
-    order_id is an order of its own. Revenue is the sum over the order's purchase events
-    (null revenue counts as 0); its time is its earliest event. -#}
+{#- One row per order with a purchase event on or before as_of. An order is
+    (user_id, order_id); a purchase event without an order_id is an order of its own.
+    Revenue is the sum over the order's purchase events (null revenue counts as 0); its time
+    is its earliest event. Only the order's events on or before as_of count. -#}
 
 with
 
-purchases as (
-    select * from {{ ref('stg_events') }}
-    where is_purchase
-),
-
-keyed as (
-    select
-        *,
-        coalesce(
-            'order:' || order_id,
-            'event:' || cast(event_row_id as {{ dbt.type_string() }})
-        ) as order_key
-    from purchases
+order_days as (
+    select * from {{ ref('int_order_days') }}
+    where order_date <= {{ as_of_date() }}
 ),
 
 final as (
@@ -24,12 +15,12 @@ final as (
         user_id,
         order_key,
         max(order_id) as order_id,
-        min(event_ts) as ordered_at,
-        min(event_date) as order_date,
-        max(event_ts) as last_event_at,
-        count(*) as purchase_events,
-        {{ exact_sum('coalesce(revenue, 0)') }} as revenue
-    from keyed
+        min(first_event_at) as ordered_at,
+        min(order_date) as order_date,
+        max(last_event_at) as last_event_at,
+        cast(sum(purchase_events) as {{ dbt.type_bigint() }}) as purchase_events,
+        {{ exact_sum('revenue') }} as revenue
+    from order_days
     group by user_id, order_key
 )
 

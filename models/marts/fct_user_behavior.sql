@@ -3,7 +3,10 @@
 with
 
 user_days as (
-    select * from {{ ref('int_user_days') }}
+    select
+        *,
+        {{ days_between('activity_date', as_of_date()) }} as days_before_as_of
+    from {{ ref('int_user_days') }}
 ),
 
 orders as (

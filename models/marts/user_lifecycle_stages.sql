@@ -7,7 +7,10 @@ users as (
 ),
 
 user_days as (
-    select * from {{ ref('int_user_days') }}
+    select
+        *,
+        {{ days_between('activity_date', as_of_date()) }} as days_before_as_of
+    from {{ ref('int_user_days') }}
 ),
 
 day_gaps as (

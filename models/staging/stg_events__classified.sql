@@ -1,4 +1,9 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized=incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key='event_row_id',
+    on_schema_change='fail',
+) }}
 
 {#- Every raw row once, typed, with the first quarantine reason that applies and, for the
     rows that pass, whether they repeat an earlier row. The status models downstream
@@ -15,8 +20,14 @@
 {%- set max_event_date = var('max_event_date') or (run_started_at + tolerance).strftime('%Y-%m-%d') %}
 
 with
-
-raw_events as (
+{% if is_incremental() %}
+loaded as (
+    select
+        coalesce(max(event_row_id), 0) as max_event_row_id
+    from {{ this }}
+),
+{% endif %}
+numbered_events as (
     select
         {{ input_row_number() }} as event_row_id,
         cast({{ contract_column(resolved, 'user_id') }} as {{ dbt.type_string() }}) as user_id_raw,
@@ -28,6 +39,13 @@ raw_events as (
         cast({{ contract_column(resolved, 'order_id') }} as {{ dbt.type_string() }}) as order_id_raw,
         cast({{ contract_column(resolved, 'properties') }} as {{ dbt.type_string() }}) as properties_raw
     from {{ events_relation() }}
+),
+
+raw_events as (
+    select * from numbered_events
+    {%- if is_incremental() %}
+    where event_row_id > (select loaded.max_event_row_id from loaded)
+    {%- endif %}
 ),
 
 erasure_requests as (
@@ -61,6 +79,8 @@ typed as (
         properties_raw,
         -- personal keys never pass staging in clear (docs/definitions.md, section 9)
         {{ scrub_properties('properties_raw') }} as properties,
+        -- the raw text's fingerprint: later runs compare new rows with loaded ones on it
+        {{ dbt.hash('properties_raw') }} as properties_hash,
         {{ normalize_event_name('event_name_raw') }} as event_name,
         {{ to_utc_timestamp('event_ts_value', resolved['columns'].get('event_ts', {}).get('type')) }} as event_ts,
         {{ trim_to_null('event_id_raw') }} as event_id,
@@ -107,7 +127,7 @@ ranked as (
             partition by
                 not is_erased and quarantine_reason is null,
                 -- raw properties: whether a row repeats another must not depend on pii_mode
-                user_id, event_name, event_ts, event_id, session_id, revenue, order_id, properties_raw
+                user_id, event_name, event_ts, event_id, session_id, revenue, order_id, properties_hash
             order by event_row_id
         ) as exact_copy_number,
         row_number() over (
@@ -117,7 +137,7 @@ ranked as (
     from reasoned
 ),
 
-final as (
+new_rows as (
     -- an erased row keeps its position and status only
     select
         event_row_id,
@@ -132,6 +152,7 @@ final as (
         case when not is_erased then order_id end as order_id,
         case when not is_erased then properties end as properties,
         coalesce(is_purchase and not is_erased, false) as is_purchase,
+        case when not is_erased then properties_hash end as properties_hash,
         quarantine_reason,
         case
             when not is_usable then null
@@ -144,6 +165,189 @@ final as (
         case when quarantine_reason is not null then event_ts_text end as event_ts_raw,
         case when quarantine_reason is not null then revenue_text end as revenue_raw
     from ranked
+),
+{% if is_incremental() %}
+loaded_rows as (
+    select * from {{ this }}
+),
+
+newly_erased as (
+    -- loaded rows of users whose erasure request came after they were loaded
+    select loaded_rows.*
+    from loaded_rows
+    inner join erasure_requests on loaded_rows.user_id = {{ pseudonymised('erasure_requests.user_id') }}
+    where not loaded_rows.is_erased
+),
+
+contested_event_ids as (
+    -- event ids whose keeper may change: taken by a new usable row, or freed by an erased one
+    select event_id from new_rows
+    where quarantine_reason is null and not is_erased and event_id is not null
+    union
+    select event_id from newly_erased
+    where quarantine_reason is null and event_id is not null
+),
+
+usable_loaded as (
+    select loaded_rows.*
+    from loaded_rows
+    where
+        not loaded_rows.is_erased
+        and loaded_rows.quarantine_reason is null
+        and not exists (select 1 from newly_erased where newly_erased.event_row_id = loaded_rows.event_row_id)
+),
+
+contenders as (
+    -- every usable row, loaded or new, holding a contested event id
+    select
+        event_row_id,
+        event_ts,
+        event_id,
+        duplicate_reason = 'exact_duplicate' as is_exact_copy,
+        false as is_new
+    from usable_loaded
+    where event_id in (select contested_event_ids.event_id from contested_event_ids)
+    union all
+    select
+        event_row_id,
+        event_ts,
+        event_id,
+        duplicate_reason = 'exact_duplicate' as is_exact_copy,
+        true as is_new
+    from new_rows
+    where
+        quarantine_reason is null and not is_erased
+        and event_id in (select contested_event_ids.event_id from contested_event_ids)
+),
+
+exact_copies_of_loaded as (
+    -- new rows repeating a loaded row exactly (the loaded one always comes first)
+    select distinct new_rows.event_row_id
+    from new_rows
+    inner join usable_loaded
+        on
+            new_rows.user_id = usable_loaded.user_id
+            and new_rows.event_ts = usable_loaded.event_ts
+            and new_rows.event_name = usable_loaded.event_name
+            and {{ null_safe_equal('new_rows.event_id', 'usable_loaded.event_id') }}
+            and {{ null_safe_equal('new_rows.session_id', 'usable_loaded.session_id') }}
+            and {{ null_safe_equal('new_rows.revenue', 'usable_loaded.revenue') }}
+            and {{ null_safe_equal('new_rows.order_id', 'usable_loaded.order_id') }}
+            and {{ null_safe_equal('new_rows.properties_hash', 'usable_loaded.properties_hash') }}
+    where new_rows.quarantine_reason is null and not new_rows.is_erased
+),
+
+event_id_ranks as (
+    select
+        event_row_id,
+        is_new,
+        is_exact_copy,
+        row_number() over (partition by event_id order by event_ts, event_row_id) as event_id_copy_number
+    from contenders
+),
+
+redecided as (
+    -- loaded rows holding a contested event id: keeper or repeat, decided again
+    select
+        usable_loaded.event_row_id,
+        usable_loaded.is_erased,
+        usable_loaded.user_id,
+        usable_loaded.event_name,
+        usable_loaded.event_ts,
+        usable_loaded.event_date,
+        usable_loaded.event_id,
+        usable_loaded.session_id,
+        usable_loaded.revenue,
+        usable_loaded.order_id,
+        usable_loaded.properties,
+        usable_loaded.is_purchase,
+        usable_loaded.properties_hash,
+        usable_loaded.quarantine_reason,
+        case
+            when event_id_ranks.is_exact_copy then 'exact_duplicate'
+            when event_id_ranks.event_id_copy_number > 1 then 'repeated_event_id'
+        end as duplicate_reason,
+        usable_loaded.user_id_raw,
+        usable_loaded.event_name_raw,
+        usable_loaded.event_ts_raw,
+        usable_loaded.revenue_raw
+    from usable_loaded
+    inner join event_id_ranks
+        on usable_loaded.event_row_id = event_id_ranks.event_row_id and not event_id_ranks.is_new
+),
+
+blanked as (
+    select
+        event_row_id,
+        true as is_erased,
+        {%- for column in ['user_id', 'event_name'] %}
+        cast(null as {{ dbt.type_string() }}) as {{ column }},
+        {%- endfor %}
+        cast(null as {{ dbt.type_timestamp() }}) as event_ts,
+        cast(null as date) as event_date,
+        {%- for column in ['event_id', 'session_id'] %}
+        cast(null as {{ dbt.type_string() }}) as {{ column }},
+        {%- endfor %}
+        cast(null as {{ type_double() }}) as revenue,
+        {%- for column in ['order_id', 'properties'] %}
+        cast(null as {{ dbt.type_string() }}) as {{ column }},
+        {%- endfor %}
+        false as is_purchase,
+        {%- for column in ['properties_hash', 'quarantine_reason', 'duplicate_reason', 'user_id_raw', 'event_name_raw', 'event_ts_raw'] %}
+        cast(null as {{ dbt.type_string() }}) as {{ column }},
+        {%- endfor %}
+        cast(null as {{ dbt.type_string() }}) as revenue_raw
+    from newly_erased
+),
+
+decided_new as (
+    select
+        new_rows.event_row_id,
+        new_rows.is_erased,
+        new_rows.user_id,
+        new_rows.event_name,
+        new_rows.event_ts,
+        new_rows.event_date,
+        new_rows.event_id,
+        new_rows.session_id,
+        new_rows.revenue,
+        new_rows.order_id,
+        new_rows.properties,
+        new_rows.is_purchase,
+        new_rows.properties_hash,
+        new_rows.quarantine_reason,
+        case
+            when exact_copies_of_loaded.event_row_id is not null then 'exact_duplicate'
+            when new_rows.duplicate_reason = 'exact_duplicate' then 'exact_duplicate'
+            when event_id_ranks.event_id_copy_number > 1 then 'repeated_event_id'
+            when event_id_ranks.event_row_id is null then new_rows.duplicate_reason
+        end as duplicate_reason,
+        new_rows.user_id_raw,
+        new_rows.event_name_raw,
+        new_rows.event_ts_raw,
+        new_rows.revenue_raw
+    from new_rows
+    left join exact_copies_of_loaded on new_rows.event_row_id = exact_copies_of_loaded.event_row_id
+    left join event_id_ranks on new_rows.event_row_id = event_id_ranks.event_row_id and event_id_ranks.is_new
+),
+
+decided as (
+    select * from decided_new
+    union all
+    select * from redecided
+    union all
+    select * from blanked
+),
+{% else %}
+decided as (
+    select * from new_rows
+),
+{% endif %}
+final as (
+    select
+        *,
+        cast({{ load_batch_id() }} as {{ dbt.type_bigint() }}) as load_batch
+    from decided
 )
 
 select * from final

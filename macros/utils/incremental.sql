@@ -1,0 +1,58 @@
+{#- How the event-grain and user-day models are materialised (docs/definitions.md, section 10).
+    Incremental where the engine can delete rows of a table: DuckDB and Postgres. Spark's
+    default Parquet tables cannot delete, so there these models are rebuilt in full each run
+    (set the var spark_incremental to true on a Delta / Iceberg catalogue to make them
+    incremental there too). The var full_rebuild forces full rebuilds everywhere. -#}
+{% macro incremental_materialization() -%}
+    {{ return(adapter.dispatch('incremental_materialization', 'behavioral_segments')()) }}
+{%- endmacro %}
+
+{% macro default__incremental_materialization() -%}
+    {{ return('table' if var_flag('full_rebuild', false) else 'incremental') }}
+{%- endmacro %}
+
+{% macro spark__incremental_materialization() -%}
+    {{ return('incremental' if var_flag('spark_incremental', false) and not var_flag('full_rebuild', false) else 'table') }}
+{%- endmacro %}
+
+{#- a = b, where two nulls are equal too. -#}
+{% macro null_safe_equal(a, b) -%}
+    {{ return(adapter.dispatch('null_safe_equal', 'behavioral_segments')(a, b)) }}
+{%- endmacro %}
+
+{% macro default__null_safe_equal(a, b) -%}
+    ({{ a }} is not distinct from {{ b }})
+{%- endmacro %}
+
+{% macro spark__null_safe_equal(a, b) -%}
+    ({{ a }} <=> {{ b }})
+{%- endmacro %}
+
+{#- The highest load_batch of stg_events__classified an intermediate model has taken in, read
+    from the model itself (0 before its first run). -#}
+{% macro processed_load_batch() -%}
+    (select coalesce(max(load_batch), 0) from {{ this }})
+{%- endmacro %}
+
+{#- post-hook of the incremental intermediate models: a key whose every event went away (an
+    erased user, or events that turned out to repeat others) is written as an empty row by the
+    incremental run, which replaces the old one; this removes those empty rows. -#}
+{% macro delete_empty_rows(count_column) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where {{ count_column }} = 0
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- This run's load batch: its start time as a number (yyyymmddhhmmss), so batches only grow,
+    across full refreshes too. Rows stg_events__classified writes in a run carry it. -#}
+{% macro load_batch_id() -%}
+    {{ run_started_at.strftime('%Y%m%d%H%M%S') }}
+{%- endmacro %}
+
+{#- The key of the order a purchase event belongs to: `order:<order_id>`, or
+    `event:<event_row_id>` for a purchase without an order id. -#}
+{% macro order_key(order_id, event_row_id) -%}
+    coalesce('order:' || {{ order_id }}, 'event:' || cast({{ event_row_id }} as {{ dbt.type_string() }}))
+{%- endmacro %}

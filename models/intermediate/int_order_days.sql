@@ -1,0 +1,107 @@
+{{ config(
+    materialized=incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key=['user_id', 'order_key', 'order_date'],
+    on_schema_change='fail',
+    post_hook=["{{ delete_empty_rows('purchase_events') }}"],
+) }}
+
+{#- One row per order and UTC day of its purchase events, on any date; int_orders sums the
+    days on or before as_of. An order is (user_id, order_id); a purchase event without an
+    order_id is an order of its own. Incremental like int_user_days_history: the order-days
+    touched since this model's last run, and those of users erased since, are computed again. -#}
+
+-- depends_on: {{ ref('erasure_requests') }}
+
+with
+
+classified as (
+    select * from {{ ref('stg_events__classified') }}
+),
+{% if is_incremental() %}
+touched_order_days as (
+    select distinct
+        user_id,
+        {{ order_key('order_id', 'event_row_id') }} as order_key,
+        event_date as order_date
+    from classified
+    where
+        load_batch > {{ processed_load_batch() }}
+        and user_id is not null and event_date is not null and is_purchase
+    union
+    select
+        this_model.user_id,
+        this_model.order_key,
+        this_model.order_date
+    from {{ this }} as this_model
+    inner join ({{ erased_user_ids() }}) as erased
+        on this_model.user_id = {{ pseudonymised('erased.user_id') }}
+),
+{% endif %}
+purchases as (
+    select
+        *,
+        {{ order_key('order_id', 'event_row_id') }} as order_key
+    from classified
+    where
+        is_purchase
+        and not is_erased
+        and quarantine_reason is null
+        and duplicate_reason is null
+),
+
+order_days as (
+    select
+        purchases.user_id,
+        purchases.order_key,
+        purchases.event_date as order_date,
+        max(purchases.order_id) as order_id,
+        min(purchases.event_ts) as first_event_at,
+        max(purchases.event_ts) as last_event_at,
+        count(*) as purchase_events,
+        {{ exact_sum('coalesce(purchases.revenue, 0)') }} as revenue
+    from purchases
+    {%- if is_incremental() %}
+    inner join touched_order_days
+        on
+            purchases.user_id = touched_order_days.user_id
+            and purchases.order_key = touched_order_days.order_key
+            and purchases.event_date = touched_order_days.order_date
+    {%- endif %}
+    group by purchases.user_id, purchases.order_key, purchases.event_date
+),
+
+final as (
+    {%- if is_incremental() %}
+    select
+        touched_order_days.user_id,
+        touched_order_days.order_key,
+        touched_order_days.order_date,
+        order_days.order_id,
+        order_days.first_event_at,
+        order_days.last_event_at,
+        coalesce(order_days.purchase_events, 0) as purchase_events,
+        coalesce(order_days.revenue, 0) as revenue,
+        (select max(classified.load_batch) from classified) as load_batch
+    from touched_order_days
+    left join order_days
+        on
+            touched_order_days.user_id = order_days.user_id
+            and touched_order_days.order_key = order_days.order_key
+            and touched_order_days.order_date = order_days.order_date
+    {%- else %}
+    select
+        user_id,
+        order_key,
+        order_date,
+        order_id,
+        first_event_at,
+        last_event_at,
+        purchase_events,
+        revenue,
+        (select max(classified.load_batch) from classified) as load_batch
+    from order_days
+    {%- endif %}
+)
+
+select * from final
