@@ -1,9 +1,23 @@
-"""Benchmark the demo generator and the full ``dbt build`` at several sizes.
+"""Benchmark the pipeline against what DuckDB alone and pandas need, at several sizes.
 
-Each measurement runs in its own child process so its peak memory (max RSS from
-``os.wait4``) is its own; figures are medians over ``--repeats`` runs.
+For each size the demo generator streams the events to Parquet, the last day is split off
+into a file of its own (the "new day"), and on the same files in the same run this times:
 
-    python -m scripts.benchmark --users 10000 50000 --repeats 3
+- ``generate``: the demo generator;
+- ``dbt parse (full)`` / ``dbt parse (partial)``: dbt's own overhead, without and with
+  partial parsing, and ``dbt compile`` of every model (reads the input's column types);
+- ``dbt build (full)``: every model, seed and data test on a fresh warehouse;
+- ``dbt build (+1 day, incremental)``: the same, on a warehouse that holds everything but
+  the last day, after the new day's file lands;
+- ``floor: one DuckDB query``: scripts/floor_query.py's single query computing the same
+  fct_user_behavior and RFM scores straight from the files;
+- ``pandas``: the data scientist's groupby + qcut, in a child process capped at
+  ``--pandas-memory-gb``; a size it cannot hold is reported as out of memory.
+
+Every measurement is a child process, so its peak memory (max RSS) is its own; figures are
+medians over ``--repeats`` runs (``--repeats-large`` for sizes of 50M events and more).
+
+    python -m scripts.benchmark --events 1000000 10000000 100000000
 """
 
 from __future__ import annotations
@@ -12,6 +26,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -20,90 +35,245 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
 from scripts.dbt_invoke import PROJECT_DIR
 
+EVENTS_PER_USER = 166  # the demo generator's average, measured
+LARGE = 50_000_000
+MART_NAMES: set[str] = {p.stem for p in (PROJECT_DIR / "models" / "marts").glob("*.sql")}
+
 
 @dataclass
 class Measurement:
     seconds: float
     peak_rss_mb: float
+    ok: bool = True
+    note: str = ""
 
 
-def measure(cmd: list[str], env: dict[str, str] | None = None) -> Measurement:
+def measure(cmd: list[str], env: dict[str, str] | None = None, memory_cap_gb: float | None = None) -> Measurement:
     """Run one child process to completion; wall time and its own peak resident memory."""
+    def cap() -> None:
+        import resource
+
+        limit = int(memory_cap_gb * 2**30)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            preexec_fn=cap if memory_cap_gb else None)
     output = proc.stdout.read() if proc.stdout else b""
     _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    code = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{output.decode(errors='replace')[-3000:]}")
+    if code != 0:
+        text = output.decode(errors="replace")
+        if memory_cap_gb and ("MemoryError" in text or "Unable to allocate" in text or "bad_alloc" in text):
+            return Measurement(seconds, usage.ru_maxrss / 1024, ok=False, note=f"out of memory at {memory_cap_gb:g} GB")
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{text[-3000:]}")
     return Measurement(seconds=seconds, peak_rss_mb=usage.ru_maxrss / 1024)
-
-
-def events_in(path: Path) -> int:
-    import pyarrow.parquet as pq
-
-    return pq.ParquetFile(path).metadata.num_rows
 
 
 def machine() -> str:
     mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{platform.machine()}, {os.cpu_count()} cores, {mem_gb:.0f} GiB, Python {platform.python_version()}"
+    cpu = platform.processor() or platform.machine()
+    return f"{cpu}, {os.cpu_count()} cores, {mem_gb:.0f} GiB RAM, Python {platform.python_version()}, DuckDB {duckdb.__version__}"
+
+
+def node_seconds(target: Path) -> dict[str, float]:
+    """Seconds the last dbt run spent per kind of node (from run_results.json)."""
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    out: dict[str, float] = {}
+    for r in results:
+        uid = r["unique_id"]
+        kind = uid.split(".")[0]
+        if kind == "model":
+            kind = "marts" if ".marts." in uid or uid.split(".")[2] in MART_NAMES else "staging+intermediate"
+        out[kind] = out.get(kind, 0.0) + float(r.get("execution_time") or 0.0)
+    return out
+
+
+def markdown_table(rows: list[dict]) -> str:
+    """The results as a Markdown table, with the machine they were measured on."""
+    lines = [f"Measured on {machine()}.", "",
+             "| events | step | median s | events/s | peak RSS MB | x floor | runs | note |",
+             "|---:|---|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        cells = [f"{r['events']:,}", r["step"],
+                 "-" if r["median_seconds"] is None else f"{r['median_seconds']:.2f}",
+                 "-" if not r["events_per_second"] else f"{r['events_per_second']:,}",
+                 f"{r['peak_rss_mb']:,}", "-" if r["vs_floor"] is None else f"{r['vs_floor']:.2f}",
+                 str(r["runs"]), r["note"]]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def split_last_day(events: Path, out_dir: Path) -> tuple[Path, Path, int, int]:
+    """events.parquet -> 00_history.parquet (all but the last day) + 01_<day>.parquet."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    con.execute("set preserve_insertion_order = true")
+    last = con.execute(f"select max(cast(event_ts as date)) from read_parquet('{events}') "
+                       "where event_ts < current_timestamp").fetchall()[0][0]
+    history, day = out_dir / "00_history.parquet", out_dir / f"01_{last}.parquet"
+    is_day = f"cast(event_ts as date) = date '{last}'"
+    con.execute(f"copy (select * from read_parquet('{events}') where not ({is_day}) or event_ts is null) "
+                f"to '{history}' (format parquet, row_group_size 1000000)")
+    con.execute(f"copy (select * from read_parquet('{events}') where {is_day}) to '{day}' (format parquet)")
+    n_hist = con.execute(f"select count(*) from read_parquet('{history}')").fetchall()[0][0]
+    n_day = con.execute(f"select count(*) from read_parquet('{day}')").fetchall()[0][0]
+    return history, day, n_hist, n_day
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--users", type=int, nargs="+", default=[10_000, 50_000])
+    parser.add_argument("--events", type=int, nargs="+", default=[1_000_000, 10_000_000],
+                        help="approximate event counts (users = events / %d)" % EVENTS_PER_USER)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--work-dir", type=Path, default=None)
+    parser.add_argument("--repeats-large", type=int, default=2, help="repeats for sizes >= 50M events")
+    parser.add_argument("--pandas-memory-gb", type=float, default=20.0)
+    parser.add_argument("--work-dir", type=Path, default=None, help="default: a new temporary folder")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--markdown", type=Path, help="also write the table here as Markdown (for the README)")
+    parser.add_argument("--keep", action="store_true", help="keep the generated files and warehouses")
     args = parser.parse_args(argv)
 
     console = Console()
     work = Path(args.work_dir or tempfile.mkdtemp(prefix="bs-bench-"))
-    dbt = str(Path(sys.executable).parent / "dbt")
-    rows = []
+    work.mkdir(parents=True, exist_ok=True)
+    bin_dir = Path(sys.executable).parent
+    dbt = str(bin_dir / "dbt")
+    rows: list[dict] = []
+    steps_per_size = lambda reps: 4 + 4 * reps  # noqa: E731
+    total = sum(steps_per_size(args.repeats_large if n >= LARGE else args.repeats) for n in args.events)
     with Progress(console=console) as progress:
-        task = progress.add_task("benchmark", total=len(args.users) * args.repeats * 2)
-        for users in args.users:
-            data_dir = work / f"u{users}"
-            gen, build = [], []
-            for i in range(args.repeats):
-                progress.update(task, description=f"generate {users:,} users (run {i + 1})")
-                gen.append(measure([sys.executable, "-m", "scripts.generate_events", "--users", str(users),
-                                    "--out", str(data_dir), "--no-progress"]))
+        task = progress.add_task("benchmark", total=total)
+
+        def step(text: str) -> None:
+            progress.update(task, description=text)
+
+        for n_target in args.events:
+            reps = args.repeats_large if n_target >= LARGE else args.repeats
+            users = max(100, round(n_target / EVENTS_PER_USER))
+            size_dir = work / f"e{n_target}"
+            gen_dir, files, landing_hist, landing_all = (size_dir / d for d in ("gen", "files", "hist", "all"))
+            for d in (landing_hist, landing_all):
+                shutil.rmtree(d, ignore_errors=True)
+                d.mkdir(parents=True)
+            step(f"generate {users:,} users")
+            gen = measure([sys.executable, "-m", "scripts.generate_events", "--users", str(users),
+                           "--out", str(gen_dir), "--no-progress"])
+            progress.advance(task)
+            step("split off the last day")
+            history, day, n_hist, n_day = split_last_day(gen_dir / "events.parquet", files)
+            (gen_dir / "events.parquet").unlink()
+            n_events = n_hist + n_day
+            for f in (history, day):
+                os.symlink(f, landing_all / f.name)
+            os.symlink(history, landing_hist / history.name)
+            progress.advance(task)
+
+            target = size_dir / "target"
+            all_vars = json.dumps({"events_path": str(landing_all / "*.parquet")})
+            env = {**os.environ, "DBT_DUCKDB_TEMP_DIR": str(size_dir / "spill")}
+
+            def dbt_cmd(*a: str, vars_: str = all_vars, tgt: Path = target) -> list[str]:
+                return [dbt, *a, "--quiet", "--target-path", str(tgt), "--vars", vars_]
+
+            # the warehouse the incremental runs start from: everything but the last day
+            step("dbt build of the history (start of the incremental runs)")
+            hist_db = size_dir / "history.duckdb"
+            measure(dbt_cmd("build", vars_=json.dumps({"events_path": str(landing_all / "*.parquet").replace(
+                str(landing_all), str(landing_hist))}), tgt=size_dir / "target_hist"),
+                env={**env, "DBT_DUCKDB_PATH": str(hist_db)})
+            progress.advance(task)
+
+            full, inc, floor, pandas = [], [], [], []
+            for i in range(reps):
+                db = size_dir / f"full_{i}.duckdb"
+                step(f"dbt build (full) of {n_events:,} events, run {i + 1}/{reps}")
+                full.append(measure(dbt_cmd("build"), env={**env, "DBT_DUCKDB_PATH": str(db)}))
                 progress.advance(task)
-                n_events = events_in(data_dir / "events.parquet")
-                db = work / f"u{users}_{i}.duckdb"
-                progress.update(task, description=f"dbt build {n_events:,} events (run {i + 1})")
-                env = {**os.environ, "DBT_DUCKDB_PATH": str(db)}
-                build.append(measure([dbt, "build", "--quiet", "--target-path", str(work / "target"),
-                                      "--vars", json.dumps({"events_path": str(data_dir / "events.parquet")})],
-                                     env=env))
-                progress.advance(task)
+                if i == 0:
+                    step("dbt parse / compile")
+                    cenv = {**env, "DBT_DUCKDB_PATH": str(db)}
+                    parse_full = measure(dbt_cmd("parse", "--no-partial-parse"), env=cenv)
+                    parse_partial = measure(dbt_cmd("parse"), env=cenv)
+                    compile_ = measure(dbt_cmd("compile"), env=cenv)
                 db.unlink(missing_ok=True)
-            for step, ms in (("generate", gen), ("dbt build (all models + tests)", build)):
-                secs = statistics.median(m.seconds for m in ms)
+                shutil.rmtree(size_dir / "spill", ignore_errors=True)
+
+                step(f"dbt build (+1 day, incremental), run {i + 1}/{reps}")
+                inc_db = size_dir / "inc.duckdb"
+                shutil.copyfile(hist_db, inc_db)
+                inc.append(measure(dbt_cmd("build"), env={**env, "DBT_DUCKDB_PATH": str(inc_db)}))
+                inc_parts = node_seconds(target)
+                inc_db.unlink()
+                progress.advance(task)
+
+                step(f"floor: one DuckDB query, run {i + 1}/{reps}")
+                floor.append(measure([sys.executable, "-m", "scripts.floor_query", "duckdb",
+                                      "--events", str(landing_all / "*.parquet"),
+                                      "--temp-dir", str(size_dir / "spill")]))
+                progress.advance(task)
+
+                step(f"pandas groupby + qcut, run {i + 1}/{reps}")
+                if pandas and not pandas[-1].ok:
+                    pandas.append(pandas[-1])  # it did not fit: no need to run out of memory again
+                else:
+                    pandas.append(measure([sys.executable, "-m", "scripts.floor_query", "pandas",
+                                           "--events", str(landing_all / "*.parquet")],
+                                          memory_cap_gb=args.pandas_memory_gb))
+                progress.advance(task)
+            progress.advance(task)  # parse/compile
+
+            floor_s = statistics.median(m.seconds for m in floor)
+
+            def add(step_name: str, ms: list[Measurement], events: int) -> None:
+                ok = [m for m in ms if m.ok]
+                secs = statistics.median(m.seconds for m in ok) if ok else None
                 rows.append({
-                    "users": users, "events": n_events, "step": step, "median_seconds": round(secs, 2),
-                    "events_per_second": round(n_events / secs), "peak_rss_mb": round(max(m.peak_rss_mb for m in ms)),
-                    "runs": len(ms),
+                    "events": n_events, "users": users, "step": step_name,
+                    "median_seconds": round(secs, 2) if secs is not None else None,
+                    "events_per_second": round(events / secs) if secs else None,
+                    "peak_rss_mb": round(max(m.peak_rss_mb for m in ms)),
+                    "vs_floor": round(secs / floor_s, 2) if secs is not None else None,
+                    "runs": len(ms), "note": "; ".join(sorted({m.note for m in ms if m.note})),
                 })
+
+            add("generate", [gen], n_events)
+            add("dbt parse (full)", [parse_full], n_events)
+            add("dbt parse (partial)", [parse_partial], n_events)
+            add("dbt compile", [compile_], n_events)
+            add("dbt build (full)", full, n_events)
+            add(f"dbt build (+1 day: {n_day:,} events, incremental)", inc, n_day)
+            add("floor: one DuckDB query", floor, n_events)
+            add("pandas groupby + qcut", pandas, n_events)
+            full_s = statistics.median(m.seconds for m in full)
+            inc_s = statistics.median(m.seconds for m in inc)
+            parts = ", ".join(f"{k} {v:.1f} s" for k, v in sorted(inc_parts.items()))
+            rows[-3]["note"] = f"{100 * inc_s / full_s:.1f}% of the full build; node time: {parts}"
+            if not args.keep:
+                shutil.rmtree(size_dir, ignore_errors=True)
+
     table = Table(title=f"Benchmark on {machine()}", title_justify="left")
-    for col in ["users", "events", "step", "median s", "events/s", "peak RSS MB", "runs"]:
-        table.add_column(col, justify="left" if col == "step" else "right")
+    for col in ["events", "step", "median s", "events/s", "peak RSS MB", "x floor", "runs", "note"]:
+        table.add_column(col, justify="left" if col in ("step", "note") else "right")
     for r in rows:
-        table.add_row(f"{r['users']:,}", f"{r['events']:,}", r["step"], f"{r['median_seconds']:.2f}",
-                      f"{r['events_per_second']:,}", f"{r['peak_rss_mb']:,}", str(r["runs"]))
+        table.add_row(f"{r['events']:,}", r["step"],
+                      "-" if r["median_seconds"] is None else f"{r['median_seconds']:.2f}",
+                      "-" if not r["events_per_second"] else f"{r['events_per_second']:,}",
+                      f"{r['peak_rss_mb']:,}", "-" if r["vs_floor"] is None else f"{r['vs_floor']:.2f}",
+                      str(r["runs"]), r["note"])
     console.print(table)
     if args.json:
         args.json.write_text(json.dumps({"machine": machine(), "results": rows}, indent=2))
+    if args.markdown:
+        args.markdown.write_text(markdown_table(rows))
     return 0
 
 

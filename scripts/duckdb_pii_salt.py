@@ -6,6 +6,10 @@ SQL text: dbt keeps compiled SQL, ``manifest.json`` and ``run_results.json`` und
 ids. Instead every DuckDB connection and cursor dbt opens gets ``SET VARIABLE pii_salt``
 here, and ``duckdb__hash_pii`` reads it with ``getvariable('pii_salt')``. Registered in
 ``profiles.yml`` (``plugins``).
+
+It also creates the folder BI-facing marts are written to as Parquet files with the var
+``bi_parquet_exports`` (``external_root`` in ``profiles.yml``, environment variable
+``BEHAVIORAL_SEGMENTS_EXPORT_DIR``): DuckDB's COPY does not create folders.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 SALT_ENV = "BEHAVIORAL_SEGMENTS_PII_SALT"
+EXPORT_DIR_ENV = "BEHAVIORAL_SEGMENTS_EXPORT_DIR"
 
 
 def _set_salt(con: Any) -> None:
@@ -24,6 +29,9 @@ def _set_salt(con: Any) -> None:
 
 
 class Plugin(BasePlugin):
+    def initialize(self, plugin_config: dict[str, Any]) -> None:
+        os.makedirs(os.environ.get(EXPORT_DIR_ENV, "exports"), exist_ok=True)
+
     def configure_connection(self, conn: Any) -> None:
         _set_salt(conn)
 

@@ -56,3 +56,11 @@
 {% macro order_key(order_id, event_row_id) -%}
     coalesce('order:' || {{ order_id }}, 'event:' || cast({{ event_row_id }} as {{ dbt.type_string() }}))
 {%- endmacro %}
+
+{#- How a relation BI tools read is materialised: a table, or with the var bi_parquet_exports
+    on DuckDB a Parquet file under the profile's external_root (env
+    BEHAVIORAL_SEGMENTS_EXPORT_DIR, default ./exports) plus a view over it, so BI tools read
+    files and never hold a lock on the DuckDB file while dbt runs. -#}
+{% macro bi_materialization() -%}
+    {{ return('external' if var_flag('bi_parquet_exports', false) and target.type == 'duckdb' else 'table') }}
+{%- endmacro %}

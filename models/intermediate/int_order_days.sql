@@ -73,34 +73,34 @@ order_days as (
 
 final as (
     {%- if is_incremental() %}
-    select
-        touched_order_days.user_id,
-        touched_order_days.order_key,
-        touched_order_days.order_date,
-        order_days.order_id,
-        order_days.first_event_at,
-        order_days.last_event_at,
-        coalesce(order_days.purchase_events, 0) as purchase_events,
-        coalesce(order_days.revenue, 0) as revenue,
-        (select max(classified.load_batch) from classified) as load_batch
-    from touched_order_days
-    left join order_days
-        on
-            touched_order_days.user_id = order_days.user_id
-            and touched_order_days.order_key = order_days.order_key
-            and touched_order_days.order_date = order_days.order_date
+        select
+            touched_order_days.user_id,
+            touched_order_days.order_key,
+            touched_order_days.order_date,
+            order_days.order_id,
+            order_days.first_event_at,
+            order_days.last_event_at,
+            coalesce(order_days.purchase_events, 0) as purchase_events,
+            coalesce(order_days.revenue, 0) as revenue,
+            (select max(classified.load_batch) from classified) as load_batch
+        from touched_order_days
+        left join order_days
+            on
+                touched_order_days.user_id = order_days.user_id
+                and touched_order_days.order_key = order_days.order_key
+                and touched_order_days.order_date = order_days.order_date
     {%- else %}
-    select
-        user_id,
-        order_key,
-        order_date,
-        order_id,
-        first_event_at,
-        last_event_at,
-        purchase_events,
-        revenue,
-        (select max(classified.load_batch) from classified) as load_batch
-    from order_days
+        select
+            user_id,
+            order_key,
+            order_date,
+            order_id,
+            first_event_at,
+            last_event_at,
+            purchase_events,
+            revenue,
+            (select max(classified.load_batch) from classified) as load_batch
+        from order_days
     {%- endif %}
 )
 

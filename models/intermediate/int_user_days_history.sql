@@ -68,31 +68,31 @@ user_days as (
 
 final as (
     {%- if is_incremental() %}
-    select
-        touched_days.user_id,
-        touched_days.activity_date,
-        coalesce(user_days.events, 0) as events,
-        coalesce(user_days.sessions, 0) as sessions,
-        coalesce(user_days.purchase_events, 0) as purchase_events,
-        coalesce(user_days.revenue, 0) as revenue,
-        user_days.first_event_at,
-        user_days.last_event_at,
-        (select max(classified.load_batch) from classified) as load_batch
-    from touched_days
-    left join user_days
-        on touched_days.user_id = user_days.user_id and touched_days.activity_date = user_days.activity_date
+        select
+            touched_days.user_id,
+            touched_days.activity_date,
+            coalesce(user_days.events, 0) as events,
+            coalesce(user_days.sessions, 0) as sessions,
+            coalesce(user_days.purchase_events, 0) as purchase_events,
+            coalesce(user_days.revenue, 0) as revenue,
+            user_days.first_event_at,
+            user_days.last_event_at,
+            (select max(classified.load_batch) from classified) as load_batch
+        from touched_days
+        left join user_days
+            on touched_days.user_id = user_days.user_id and touched_days.activity_date = user_days.activity_date
     {%- else %}
-    select
-        user_id,
-        activity_date,
-        events,
-        sessions,
-        purchase_events,
-        revenue,
-        first_event_at,
-        last_event_at,
-        (select max(classified.load_batch) from classified) as load_batch
-    from user_days
+        select
+            user_id,
+            activity_date,
+            events,
+            sessions,
+            purchase_events,
+            revenue,
+            first_event_at,
+            last_event_at,
+            (select max(classified.load_batch) from classified) as load_batch
+        from user_days
     {%- endif %}
 )
 

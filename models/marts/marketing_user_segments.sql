@@ -1,8 +1,8 @@
 {#- The export for marketing tools: the segments of users with marketing consent only.
-    A table for now; to also write it as a file, switch to dbt-duckdb's `external`
-    materialization with a `location` here (the tag `export` selects every export). -#}
+    With the var bi_parquet_exports (DuckDB) it is also written as a Parquet file
+    (macros/utils/incremental.sql, bi_materialization); the tag `export` selects every export. -#}
 
-{{ config(materialized='table', tags=['export']) }}
+{{ config(materialized=bi_materialization(), tags=['export']) }}
 
 with
 

@@ -1,3 +1,5 @@
+{{ config(materialized=bi_materialization()) }}
+
 {#- Per segment dimension and value: size, revenue and conversion (docs/definitions.md, section 8).
     The dimensions are the label columns of user_segments named in the var segment_dimensions. -#}
 

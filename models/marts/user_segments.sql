@@ -1,3 +1,5 @@
+{{ config(materialized=bi_materialization()) }}
+
 {#- The wide table BI tools read: one row per user with every segment label and the key facts. -#}
 
 with

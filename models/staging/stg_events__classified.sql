@@ -338,16 +338,12 @@ decided as (
     union all
     select * from blanked
 ),
-{% else %}
-decided as (
-    select * from new_rows
-),
 {% endif %}
 final as (
     select
         *,
         cast({{ load_batch_id() }} as {{ dbt.type_bigint() }}) as load_batch
-    from decided
+    from {{ 'decided' if is_incremental() else 'new_rows' }}
 )
 
 select * from final
