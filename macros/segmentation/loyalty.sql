@@ -7,7 +7,7 @@
         'advocacy_events': var('advocacy_events', ['refer_friend', 'write_review', 'share_product']),
         'referral_events': var('referral_events', ['refer_friend']),
         'review_events': var('review_events', ['write_review']),
-        'advocate_min_events': var('advocate_min_events', 5),
+        'advocate_min_events': var('advocate_min_events', 10),
         'loyal_min_orders': var('loyal_min_orders', 4),
         'loyal_min_active_months': var('loyal_min_active_months', 3),
     }) }}
