@@ -2,6 +2,14 @@
     (docs/segments/occasion_benefits_loyalty.md, section 1). One row per user. -#}
 {%- set s = occasion_settings() -%}
 {%- set window_start = dbt.dateadd('day', -(s['holiday_window_days'] | int), 'holiday_date') -%}
+{%- set daypart_counts = [
+    ('night', 'night_orders'), ('morning', 'morning_orders'),
+    ('afternoon', 'afternoon_orders'), ('evening', 'evening_orders'),
+] -%}
+{%- set season_counts = [
+    ('winter', 'winter_orders'), ('spring', 'spring_orders'),
+    ('summer', 'summer_orders'), ('autumn', 'autumn_orders'),
+] -%}
 
 with
 
@@ -120,13 +128,13 @@ final as (
         morning_orders,
         afternoon_orders,
         evening_orders,
-        {{ dominant_label([('night', 'night_orders'), ('morning', 'morning_orders'), ('afternoon', 'afternoon_orders'), ('evening', 'evening_orders')]) }} as dominant_daypart,
+        {{ dominant_label(daypart_counts) }} as dominant_daypart,
         ---------- season
         winter_orders,
         spring_orders,
         summer_orders,
         autumn_orders,
-        {{ dominant_label([('winter', 'winter_orders'), ('spring', 'spring_orders'), ('summer', 'summer_orders'), ('autumn', 'autumn_orders')]) }} as dominant_season
+        {{ dominant_label(season_counts) }} as dominant_season
     from shares
 )
 
