@@ -140,10 +140,6 @@ def _orders(stg: pd.DataFrame) -> pd.DataFrame:
     return p
 
 
-def _label_share(share: Fraction, at_least: Any) -> bool:
-    return share >= frac(at_least)
-
-
 def _dominant(counts: dict[str, int], order: tuple[str, ...]) -> str | None:
     top = max(counts.values())
     if top == 0:
