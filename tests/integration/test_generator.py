@@ -104,10 +104,12 @@ def test_same_inputs_give_identical_bytes(loaded: Loaded, tmp_path: Path) -> Non
     again = generate(tmp_path, n_users=N_USERS, seed=SEED)
     assert again == GeneratedData(
         events_path=tmp_path / "events.parquet", labels_path=tmp_path / "planted_labels.parquet",
+        traits_path=tmp_path / "traits.parquet",
         n_events=loaded.data.n_events, n_users=N_USERS, start_date=START, end_date=END,
     )
     assert again.events_path.read_bytes() == loaded.data.events_path.read_bytes()
     assert again.labels_path.read_bytes() == loaded.data.labels_path.read_bytes()
+    assert again.traits_path.read_bytes() == loaded.data.traits_path.read_bytes()
 
 
 def test_other_seed_gives_other_data(loaded: Loaded, tmp_path: Path) -> None:
