@@ -992,26 +992,30 @@ def _build_events(
     force_1, force_2 = _forced_features(days, tr)
     s_first = s_rank == 0
     n_forced = np.where(s_first, (force_1[s_day] >= 0).astype(np.int64) + (force_2[s_day] >= 0), 0)
-    n_ev = s_signup + 1 + n_forced + n_browse + funnel
+    lead = s_signup + 1 + n_forced + n_browse  # events before the funnel
+    n_ev = lead + funnel
 
     # events: kind by position inside the session
+    # [signup] opener [forced features] browsing... [product_view add_to_cart checkout_start purchase]
     e_sess = np.repeat(np.arange(s_day.size), n_ev)
     e_day = s_day[e_sess]
     pos = _rank_in_group(n_ev)
-    rel = pos - s_signup[e_sess]  # 0 = app_open (page_view for journey traits), then forced features
-    f_pos = rel - 1 - n_forced[e_sess] - n_browse[e_sess]  # >= 0 inside the funnel
+    f_pos = pos - lead[e_sess]  # >= 0 inside the funnel
     u = rng.random(e_sess.size)
     fs = feature_share[e_day]
     browse_kind = np.where(u < 0.4, PAGE_VIEW, np.where(u < 0.75, PRODUCT_VIEW, SEARCH))
     feature_kind = FIRST_FEATURE + np.searchsorted(np.cumsum(FEATURE_WEIGHTS), rng.random(e_sess.size) * 0.999999)
     browse_kind = np.where(rng.random(e_sess.size) < fs, feature_kind, browse_kind)
     funnel_kind = np.array([PRODUCT_VIEW, ADD_TO_CART, CHECKOUT_START, PURCHASE])[np.clip(f_pos, 0, 3)]
-    opener = np.where(journey[e_day], PAGE_VIEW, APP_OPEN)
-    forced = np.where(rel == 1, force_1[e_day], force_2[e_day])
-    code = np.select(
-        [rel < 0, rel == 0, rel <= n_forced[e_sess], f_pos < 0],
-        [SIGNUP, opener, forced, browse_kind], funnel_kind,
-    ).astype(np.int8)
+    code = np.where(f_pos < 0, browse_kind, funnel_kind).astype(np.int8)
+    # the few fixed positions are set per session, not per event
+    s_first_event = _group_starts(n_ev)
+    code[s_first_event[s_signup]] = SIGNUP
+    opener_at = s_first_event + s_signup
+    code[opener_at] = np.where(journey[s_day], PAGE_VIEW, APP_OPEN)  # journey traits never app_open
+    one, two = n_forced >= 1, n_forced >= 2
+    code[opener_at[one] + 1] = force_1[s_day[one]]
+    code[opener_at[two] + 2] = force_2[s_day[two]]
 
     # time inside a session, then sessions chained through the day with breaks
     gap = np.where(pos == 0, 0, 3 + rng.exponential(40.0, e_sess.size).astype(np.int64))
