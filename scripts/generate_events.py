@@ -120,7 +120,7 @@ TRAITS: tuple[str, ...] = (
     "winter_buyer",  # >= 3 orders, all in December / January / February
     "fast_starter",  # an order of >= 225 revenue on the first day seen (first seen >= 60 days ago)
     "slow_starter",  # no order in the first 20 days, first seen >= 60 days ago, buys later
-    "declining_engagement",  # >= 10 active days at ages 29..56, <= 1 at ages 0..27 (none at 28), buyer
+    "declining_engagement",  # >= 10 active days and 6-9 orders at ages 29..56, <= 1 day at 0..27, none at 28
     # event traits: planted on any user whose main behaviour they cannot move
     "visitor",  # no signup, app_open, feature, cart or purchase event: browsing only
     "signed_up_only",  # a signup, then browsing only (page_view / product_view / search)
@@ -734,20 +734,19 @@ def _plan_slow_starter(rng: np.random.Generator, cal: _Calendar, users: np.ndarr
 
 
 def _plan_declining_engagement(rng: np.random.Generator, cal: _Calendar, users: np.ndarray) -> list[_Days]:
-    """Busy and buying at ages 29-56 (10-18 days, 3-5 orders, the latest >= 29 days ago), then
-    at most one visit in the last 28 days (ages 0-27, never age 28); 1-2 older orders."""
+    """Busy and buying at ages 29-56 (10-18 days, 6-9 orders, the latest >= 29 days ago), then
+    at most one visit in the last 28 days (ages 0-27, never age 28). Browsing only before age
+    56: a burst of frequent orders followed by 4+ silent weeks is what churn models flag."""
     n, m = users.size, cal.max_age
     first = _uniform_int(rng, 120, m, n)
     busy = _distinct_ages(rng, users, _uniform_int(rng, 10, 18, n), 29, 56)
     visit = _subset(rng, users, 0.5)
     early = _chain_days(rng, users, 57 + rng.integers(0, 5, n), first, 2, 14)
-    recent_buys = _distinct_ages(rng, users, _uniform_int(rng, 3, 5, n), 29, 50)
-    old_buys = _distinct_ages(rng, users, _uniform_int(rng, 1, 2, n), 57, first)
-    rate = PROFILES["casual"].discount_rate
+    buys = _distinct_ages(rng, users, _uniform_int(rng, 6, 9, n), 29, 56)
     return [
         _Days.of(users, first), _Days.of(users, np.full(n, 29)), _Days.of(*busy),
         _Days.of(visit, _uniform_int(rng, 0, 27, visit.size)), _Days.of(*early),
-        _purchases(rng, *recent_buys, rate), _purchases(rng, *old_buys, rate),
+        _purchases(rng, *buys, PROFILES["casual"].discount_rate),
     ]
 
 

@@ -205,6 +205,7 @@ def test_bad_rows_are_few_and_never_planted(loaded: Loaded) -> None:
     label_of = loaded.labels.set_index("user_id").planted_behavior
     owners = raw.loc[(epoch | negative) & ~null_user, "user_id"]
     assert (owners.map(label_of) == "casual").all()
+    assert not owners.isin(loaded.traits.user_id).any()  # nor to a user with traits
     # a bad row never shares its event_id with a good row
     bad_ids = set(raw.loc[_is_bad(raw), "event_id"])
     assert not bad_ids & set(raw.loc[~_is_bad(raw), "event_id"])
@@ -396,6 +397,14 @@ def test_chunks_are_independent_and_ids_unique(tmp_path: Path) -> None:
     assert raw.loc[raw.event_name == "purchase"].drop_duplicates("event_id").order_id.dropna().is_unique
     assert _is_bad(raw).sum() == 4 * 3 * gen.BAD_ROWS_PER_KIND  # a handful per chunk
     assert raw.event_ts.dt.date.max() == END
+    # traits are drawn per chunk too: every chunk has some, written in user order
+    traits = pd.read_parquet(data.traits_path)
+    chunk = traits.user_id.str[1:].astype(int) // 300
+    assert set(chunk) == {0, 1, 2, 3}
+    assert traits.user_id.is_monotonic_increasing
+    weekend = traits.loc[traits.trait == "weekend_buyer", "user_id"]
+    buys = good[(good.event_name == "purchase") & good.user_id.isin(weekend)]
+    assert len(buys) and (buys.event_ts.dt.weekday >= 5).all()
 
 
 @pytest.mark.parametrize(
@@ -429,6 +438,8 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     raw = pd.read_parquet(out / "events.parquet")
     assert raw.event_ts.max().date() == date(2023, 12, 31)
     assert len(pd.read_parquet(out / "planted_labels.parquet")) == 200
+    assert "trait: weekend_buyer" in printed
+    assert set(pd.read_parquet(out / "traits.parquet").user_id) <= {f"u{i:07d}" for i in range(200)}
 
 
 # ------------------------------------------------------------------ secondary traits
@@ -593,8 +604,8 @@ def test_feature_traits(loaded: Loaded, trait_users: dict[str, pd.Index]) -> Non
     days_per_feature = multi.groupby(["user_id", "event_name"]).age.nunique()
     assert (days_per_feature >= 2).mean() > 0.95
     assert _of(features, trait_users["no_feature"]).empty
-    props = _of(loaded.clean, trait_users["multi_feature_adopter"])
-    assert props.loc[props.event_name.isin(FEATURE_EVENTS), "properties"].map(lambda p: "feature" in json.loads(p)).all()
+    used = multi.properties.map(lambda p: json.loads(p)["feature"])
+    assert (used == multi.event_name.str.removeprefix("use_")).all()
 
 
 def test_advocate(loaded: Loaded, trait_users: dict[str, pd.Index]) -> None:
@@ -642,8 +653,9 @@ def test_declining_engagement(per_user: pd.DataFrame, loaded: Loaded, orders: pd
     recent = days[days.age <= 27].groupby("user_id").size().reindex(users, fill_value=0)
     assert (busy >= 8).all() and (recent <= 1).all()
     assert not (days.age == 28).any()
-    assert (_order_counts(orders, users) >= 2).all()
-    assert (per_user.loc[users, "last_buy_age"] >= 29).all()
+    assert _order_counts(orders, users).between(6, 9).all()
+    assert per_user.loc[users, "last_buy_age"].ge(29).all() and per_user.loc[users, "first_buy_age"].le(56).all()
+    assert (per_user.loc[users, "first_age"] >= 120).all()
 
 
 def test_cart_abandoner_still_abandons(loaded: Loaded, per_user: pd.DataFrame) -> None:
