@@ -6,6 +6,14 @@ feature usage) and every user carries one *planted* behaviour (``champion``, ``c
 recover it. The planted labels go to a second Parquet file, which the integration tests use
 as ground truth.
 
+On top of the main behaviour a user may carry any number of *secondary traits*
+(``weekend_buyer``, ``night_owl``, ``premium``, ``visitor``, ... see ``TRAITS`` and
+``docs/segments/demo_traits.md``), each planted strongly enough that any sensible definition
+recovers it. They go to a third file, ``traits.parquet`` (user_id, trait; one row per trait).
+Traits that reshape a user's days (order dates, first weeks, activity decline) are planted on
+``casual`` users only, who promise nothing else; traits that only touch events (hour, discount,
+price, features, journey) go to any user whose main behaviour they cannot move.
+
 Design notes (why it looks the way it does):
 
 * Users are generated in chunks; each chunk is fully vectorised numpy and is appended to one
@@ -99,6 +107,85 @@ NOISE_ORIGINAL, NOISE_DUPLICATE, NOISE_REDELIVERY, BAD_NULL_USER, BAD_EPOCH, BAD
 
 MIN_HISTORY_DAYS = 365  # the planted windows look back up to 360 days
 
+# --------------------------------------------------------------------------------------
+# Secondary traits (docs/segments/demo_traits.md)
+# --------------------------------------------------------------------------------------
+
+TRAITS: tuple[str, ...] = (
+    # day-plan traits: planted on casual users, who get a dedicated day plan
+    "weekend_buyer",  # >= 3 orders, all on Saturday / Sunday (also every weekend_shopper)
+    "weekday_buyer",  # >= 3 orders, none on Saturday / Sunday
+    "holiday_buyer",  # >= 3 orders, all ON a core US holiday (us_core_holidays)
+    "summer_buyer",  # >= 3 orders, all in June / July / August
+    "winter_buyer",  # >= 3 orders, all in December / January / February
+    "fast_starter",  # an order of >= 225 revenue on the first day seen (first seen >= 60 days ago)
+    "slow_starter",  # no order in the first 20 days, first seen >= 60 days ago, buys later
+    "declining_engagement",  # >= 10 active days and 6-9 orders at ages 29..56, <= 1 day at 0..27, none at 28
+    # event traits: planted on any user whose main behaviour they cannot move
+    "visitor",  # no signup, app_open, feature, cart or purchase event: browsing only
+    "signed_up_only",  # a signup, then browsing only (page_view / product_view / search)
+    "night_owl",  # >= 2 orders; every event of the user between 00:00 and 05:59 UTC
+    "morning_buyer",  # >= 2 orders; every event of the user between 06:00 and 11:59 UTC
+    "discount_driven",  # >= 3 orders, every one with a discount_code
+    "full_price",  # >= 3 orders, none with a discount_code
+    "premium",  # >= 1 order; every purchased item has a list price >= 100
+    "budget",  # >= 1 order; every purchased item has a list price < 20
+    "multi_feature_adopter",  # >= 12 active days, one feature event a day cycling all 6 features
+    "no_feature",  # never a feature event (use_*, share_product, write_review, refer_friend, export_list)
+    "advocate",  # >= 6 write_review / refer_friend events, on the user's 6 latest active days
+)
+TRAIT_BIT: dict[str, int] = {t: 1 << i for i, t in enumerate(TRAITS)}
+DAY_TRAITS: tuple[str, ...] = TRAITS[:8]
+ORDER_DATE_TRAITS: tuple[str, ...] = TRAITS[:5]
+JOURNEY_TRAITS = TRAIT_BIT["visitor"] | TRAIT_BIT["signed_up_only"]
+# Share of ALL users for each day-plan trait; drawn among casual users (share / casual share).
+# Kept small so that casual users still look casual (about 55-70% of them buy).
+DAY_TRAIT_SHARES: dict[str, float] = {
+    "weekend_buyer": 0.008, "weekday_buyer": 0.012, "holiday_buyer": 0.012, "summer_buyer": 0.012,
+    "winter_buyer": 0.012, "fast_starter": 0.012, "slow_starter": 0.012, "declining_engagement": 0.012,
+}
+# Event traits: probability among the *eligible* users (see _assign_event_traits).
+EVENT_TRAIT_RATES: dict[str, float] = {
+    "visitor": 0.08, "signed_up_only": 0.08, "night_owl": 0.08, "morning_buyer": 0.08,
+    "discount_driven": 0.08, "full_price": 0.08, "premium": 0.05, "budget": 0.05,
+    "multi_feature_adopter": 0.08, "no_feature": 0.03, "advocate": 0.05,
+}
+# Main behaviours that may be visitors / signed_up_only when their plan has no order and no cart
+# (the others promise orders or an abandoned cart).
+JOURNEY_HOSTS: tuple[str, ...] = (
+    "casual", "declining", "churned", "reactivated", "new_user", "power_user", "light_user",
+)
+PREMIUM_MIN_PRICE = 100.0  # premium: every item >= this list price
+BUDGET_MAX_PRICE = 20.0  # budget: every item < this list price
+MIN_BAND_PRODUCTS = 10  # the catalogue keeps at least this many premium and budget products
+FAST_START_QTY = 3  # fast_starter's first-day order: 3 items of a premium product (>= 225 after 25% off)
+ADVOCATE_DAYS = 6  # advocate: one write_review / refer_friend on each of the latest 6 active days
+MULTI_FEATURE_MIN_DAYS = 12  # multi_feature_adopter: 6 features, each on >= 2 days
+N_FEATURES = 6
+
+
+def us_core_holidays(year: int) -> list[date]:
+    """The six US public holidays every US holiday calendar has, on their actual dates.
+
+    New Year's Day (Jan 1), Memorial Day (last Monday of May), Independence Day (Jul 4),
+    Labor Day (first Monday of September), Thanksgiving (fourth Thursday of November) and
+    Christmas Day (Dec 25). ``holiday_buyer`` orders are placed ON these dates (never on an
+    observed substitute day); in 2023-07-01..2024-06-30 that is 2023-07-04, 2023-09-04,
+    2023-11-23, 2023-12-25, 2024-01-01 and 2024-05-27. The other federal holidays (MLK,
+    Presidents', Juneteenth, Columbus, Veterans) are left out on purpose: not every calendar
+    counts them, and a holiday order must count under any sensible calendar.
+    """
+    def nth_weekday(month: int, weekday: int, n: int) -> date:
+        first = date(year, month, 1)
+        return date(year, month, 1 + (weekday - first.weekday()) % 7 + 7 * (n - 1))
+
+    may31 = date(year, 5, 31)
+    memorial = date(year, 5, 31 - (may31.weekday() - 0) % 7)
+    return sorted([
+        date(year, 1, 1), memorial, date(year, 7, 4), nth_weekday(9, 0, 1),
+        nth_weekday(11, 3, 4), date(year, 12, 25),
+    ])
+
 
 @dataclass(frozen=True)
 class BehaviorProfile:
@@ -143,9 +230,10 @@ EVENTS_SCHEMA = pa.schema([
     ("properties", pa.string()),
 ])
 LABELS_SCHEMA = pa.schema([("user_id", pa.string()), ("planted_behavior", pa.string())])
+TRAITS_SCHEMA = pa.schema([("user_id", pa.string()), ("trait", pa.string())])
 
 # Day flags (bits) carried from the day plan to event expansion.
-F_PURCHASE, F_ABANDON, F_DISCOUNT = 1, 2, 4
+F_PURCHASE, F_ABANDON, F_DISCOUNT, F_BIG = 1, 2, 4, 8  # F_BIG: fast_starter's first-day order
 
 
 @dataclass(frozen=True)
@@ -154,6 +242,7 @@ class GeneratedData:
 
     events_path: Path  # out_dir / "events.parquet"
     labels_path: Path  # out_dir / "planted_labels.parquet"
+    traits_path: Path  # out_dir / "traits.parquet": (user_id, trait), one row per planted trait
     n_events: int  # rows written to events_path (incl. planted bad / duplicate rows)
     n_users: int
     start_date: date
@@ -185,6 +274,32 @@ class _Calendar:
         ages = np.arange(self.max_age + 1)
         return ages[self.weekday(ages) >= 5]
 
+    def month(self, ages: np.ndarray) -> np.ndarray:
+        """Calendar month 1..12 for each age."""
+        days = np.datetime64(self.end_date, "D") - np.asarray(ages).astype("timedelta64[D]")
+        return days.astype("datetime64[M]").astype(np.int64) % 12 + 1
+
+    def order_date_ages(self, trait: str) -> np.ndarray:
+        """Ascending ages on which an order of an order-date ``trait`` may be placed."""
+        ages = np.arange(self.max_age + 1)
+        if trait == "weekend_buyer":
+            return ages[self.weekday(ages) >= 5]
+        if trait == "weekday_buyer":
+            return ages[self.weekday(ages) < 5]
+        if trait == "summer_buyer":
+            return ages[np.isin(self.month(ages), (6, 7, 8))]
+        if trait == "winter_buyer":
+            return ages[np.isin(self.month(ages), (12, 1, 2))]
+        if trait == "holiday_buyer":
+            start = self.end_date.toordinal() - self.max_age
+            holidays = [
+                self.end_date.toordinal() - d.toordinal()
+                for y in range(date.fromordinal(start).year, self.end_date.year + 1)
+                for d in us_core_holidays(y)
+            ]
+            return np.array(sorted(a for a in holidays if 0 <= a <= self.max_age), dtype=np.int64)
+        raise ValueError(trait)
+
 
 @dataclass(frozen=True)
 class _Catalog:
@@ -196,6 +311,8 @@ class _Catalog:
 
     prices: np.ndarray  # list price per product, ascending
     popularity: np.ndarray  # cumulative browse probability per product
+    budget_end: int  # products [0, budget_end) cost < BUDGET_MAX_PRICE
+    premium_start: int  # products [premium_start, N_PRODUCTS) cost >= PREMIUM_MIN_PRICE
     texts: pa.Array  # all properties strings
     signup_at: int
     app_open_at: int
@@ -215,6 +332,11 @@ def _build_catalog(seed: int) -> _Catalog:
     rng = np.random.default_rng([seed, 0x5EED_CA7A])
     raw = np.exp(rng.normal(3.7, 0.85, N_PRODUCTS))
     prices = np.sort(np.clip(np.floor(raw) + 0.99, 1.99, 999.99)).round(2)
+    # premium / budget traits need a few products in each band; for any realistic seed this
+    # changes nothing (about 55 and 80 products), it only guards an extreme draw
+    prices[-MIN_BAND_PRODUCTS:] = np.maximum(prices[-MIN_BAND_PRODUCTS:], PREMIUM_MIN_PRICE + 0.99)
+    prices[:MIN_BAND_PRODUCTS] = np.minimum(prices[:MIN_BAND_PRODUCTS], BUDGET_MAX_PRICE - 0.01)
+    prices = np.sort(prices)
     pop = rng.pareto(1.2, N_PRODUCTS) + 0.05
     popularity = np.cumsum(pop) / pop.sum()
     texts: list[str] = []
@@ -246,6 +368,8 @@ def _build_catalog(seed: int) -> _Catalog:
     texts.extend(f'{{"feature": {_json_str(n.removeprefix("use_"))}}}' for n in EVENT_NAMES[FIRST_FEATURE:])
     return _Catalog(
         prices=prices, popularity=popularity, texts=pa.array(texts, pa.string()),
+        budget_end=int(np.searchsorted(prices, BUDGET_MAX_PRICE, side="left")),
+        premium_start=int(np.searchsorted(prices, PREMIUM_MIN_PRICE, side="left")),
         signup_at=signup_at, app_open_at=app_open_at, page_at=page_at, search_at=search_at,
         product_at=product_at, purchase_at=purchase_at, feature_at=feature_at,
     )
@@ -562,6 +686,78 @@ def _plan_casual(rng: np.random.Generator, cal: _Calendar, users: np.ndarray) ->
     ]
 
 
+# ------------------------------------------------------------------ day plans of trait hosts
+# Casual users carrying a day-plan trait get one of these plans instead of _plan_casual:
+# a casual-looking history (long tenure, random background days) whose orders obey the trait.
+
+
+def _casual_frame(
+    rng: np.random.Generator, cal: _Calendar, users: np.ndarray, first_lo: int, last_hi: int,
+) -> tuple[np.ndarray, np.ndarray, list[_Days]]:
+    """First seen in [first_lo, max_age], last seen in [0, last_hi], filler in between."""
+    n, m = users.size, cal.max_age
+    first = _uniform_int(rng, min(first_lo, m), m, n)
+    last = np.minimum(_uniform_int(rng, 0, last_hi, n), first - 1)
+    bg = _background_days(rng, cal, users, last + 1, first - 1, rng.uniform(0.02, 0.15, n))
+    return first, last, [_Days.of(users, first), _Days.of(users, last), _Days.of(*bg)]
+
+
+def _plan_order_dates(trait: str) -> PlanFn:
+    """3-6 orders, each on an age allowed by ``trait`` (weekend, weekday, holiday, season)."""
+
+    def plan(rng: np.random.Generator, cal: _Calendar, users: np.ndarray) -> list[_Days]:
+        first, last, frame = _casual_frame(rng, cal, users, 330, 45)
+        allowed = cal.order_date_ages(trait)
+        lo_i = np.searchsorted(allowed, last)
+        hi_i = np.searchsorted(allowed, first, side="right") - 1
+        pu, idx = _distinct_ages(rng, users, _uniform_int(rng, 3, 6, users.size), lo_i, hi_i)
+        return [*frame, _purchases(rng, pu, allowed[idx], PROFILES["casual"].discount_rate)]
+
+    return plan
+
+
+def _plan_fast_starter(rng: np.random.Generator, cal: _Calendar, users: np.ndarray) -> list[_Days]:
+    """A big order (>= 225) on the first day, first seen >= 60 days ago; 0-3 later orders."""
+    first, last, frame = _casual_frame(rng, cal, users, 60, 45)
+    later = _distinct_ages(rng, users, _uniform_int(rng, 0, 3, users.size), last, first - 1)
+    rate = PROFILES["casual"].discount_rate
+    big = _purchases(rng, users, first, rate)
+    big.flags |= F_BIG
+    return [*frame, big, _purchases(rng, *later, rate)]
+
+
+def _plan_slow_starter(rng: np.random.Generator, cal: _Calendar, users: np.ndarray) -> list[_Days]:
+    """First seen >= 60 days ago, no order in the first 20 days, then 1-3 orders."""
+    first, last, frame = _casual_frame(rng, cal, users, 60, 30)
+    bought = _distinct_ages(rng, users, _uniform_int(rng, 1, 3, users.size), last, first - 20)
+    return [*frame, _purchases(rng, *bought, PROFILES["casual"].discount_rate)]
+
+
+def _plan_declining_engagement(rng: np.random.Generator, cal: _Calendar, users: np.ndarray) -> list[_Days]:
+    """Busy and buying at ages 29-56 (10-18 days, 6-9 orders, the latest >= 29 days ago), then
+    at most one visit in the last 28 days (ages 0-27, never age 28). Browsing only before age
+    56: a burst of frequent orders followed by 4+ silent weeks is what churn models flag."""
+    n, m = users.size, cal.max_age
+    first = _uniform_int(rng, 120, m, n)
+    busy = _distinct_ages(rng, users, _uniform_int(rng, 10, 18, n), 29, 56)
+    visit = _subset(rng, users, 0.5)
+    early = _chain_days(rng, users, 57 + rng.integers(0, 5, n), first, 2, 14)
+    buys = _distinct_ages(rng, users, _uniform_int(rng, 6, 9, n), 29, 56)
+    return [
+        _Days.of(users, first), _Days.of(users, np.full(n, 29)), _Days.of(*busy),
+        _Days.of(visit, _uniform_int(rng, 0, 27, visit.size)), _Days.of(*early),
+        _purchases(rng, *buys, PROFILES["casual"].discount_rate),
+    ]
+
+
+DAY_TRAIT_PLANNERS: dict[str, PlanFn] = {
+    **{t: _plan_order_dates(t) for t in ORDER_DATE_TRAITS},
+    "fast_starter": _plan_fast_starter,
+    "slow_starter": _plan_slow_starter,
+    "declining_engagement": _plan_declining_engagement,
+}
+
+
 PLANNERS: dict[str, PlanFn] = {
     "casual": _plan_casual,
     "champion": _plan_champion,
@@ -590,11 +786,98 @@ def _assign_behaviors(rng: np.random.Generator, first_user: int, n: int) -> np.n
     return labels
 
 
-def _plan_days(rng: np.random.Generator, cal: _Calendar, labels: np.ndarray) -> _Days:
-    """All active days of a chunk, one row per (user, date), sorted by user then date."""
+def _bits(*names: str) -> int:
+    return sum(TRAIT_BIT[t] for t in names)
+
+
+DAY_TRAIT_MASK = _bits(*DAY_TRAITS)
+ORDER_DATE_MASK = _bits(*ORDER_DATE_TRAITS)
+
+
+def _assign_day_traits(rng: np.random.Generator, labels: np.ndarray) -> np.ndarray:
+    """Trait bits per user (uint32): at most one day-plan trait per casual user, drawn with
+    ``DAY_TRAIT_SHARES`` of all users; every weekend_shopper is also a weekend_buyer."""
+    traits = np.zeros(labels.size, dtype=np.uint32)
+    casual_share = PROFILES["casual"].share / sum(p.share for p in PROFILES.values())
+    shares = np.array([DAY_TRAIT_SHARES[t] for t in DAY_TRAITS]) / casual_share
+    pick = np.searchsorted(np.cumsum(shares), rng.random(labels.size), side="right")
+    hosts = (labels == CASUAL) & (pick < len(DAY_TRAITS))
+    bits = np.array([TRAIT_BIT[t] for t in DAY_TRAITS], dtype=np.uint32)
+    traits[hosts] = bits[pick[hosts]]
+    traits[labels == BEHAVIOR_INDEX["weekend_shopper"]] |= TRAIT_BIT["weekend_buyer"]
+    return traits
+
+
+def _assign_event_traits(
+    rng: np.random.Generator, labels: np.ndarray, traits: np.ndarray, days: _Days,
+) -> np.ndarray:
+    """Add the event traits, each among the users it cannot contradict (see TRAITS).
+
+    One uniform draw per user and exclusive group: journey, hour, discount, price, features,
+    advocate. Conflicts with the main behaviour are excluded here: full_price never goes to a
+    bargain_hunter, premium never to a bargain_hunter, budget never to a champion / loyal /
+    fast_starter user, and journey traits only to users without orders or carts.
+    """
+    n = labels.size
+    bit = {t: np.uint32(b) for t, b in TRAIT_BIT.items()}
+    orders = np.bincount(days.user[(days.flags & F_PURCHASE) > 0], minlength=n)
+    active = np.bincount(days.user, minlength=n)
+    carts = np.bincount(days.user[(days.flags & F_ABANDON) > 0], minlength=n)
+    traits = traits.copy()
+    # an order-date trait whose window held fewer than 3 allowed dates is not promised
+    traits[(orders < 3) & ((traits & ORDER_DATE_MASK) > 0)] &= np.uint32(~ORDER_DATE_MASK & 0xFFFFFFFF)
+    r = EVENT_TRAIT_RATES
+    u = rng.random((n, 6))
+    is_label = {b: labels == BEHAVIOR_INDEX[b] for b in ("bargain_hunter", "champion", "loyal")}
+
+    def add(name: str, mask: np.ndarray) -> None:
+        traits[mask] |= bit[name]
+
+    journey_host = np.isin(labels, [BEHAVIOR_INDEX[b] for b in JOURNEY_HOSTS])
+    journey_ok = journey_host & (orders == 0) & (carts == 0) & ((traits & DAY_TRAIT_MASK) == 0)
+    add("visitor", journey_ok & (u[:, 0] < r["visitor"]))
+    add("signed_up_only", journey_ok & (u[:, 0] >= r["visitor"]) & (u[:, 0] < r["visitor"] + r["signed_up_only"]))
+    free = (traits & JOURNEY_TRAITS) == 0
+    add("night_owl", free & (orders >= 2) & (u[:, 1] < r["night_owl"]))
+    add("morning_buyer", free & (orders >= 2) & (u[:, 1] >= r["night_owl"])
+        & (u[:, 1] < r["night_owl"] + r["morning_buyer"]))
+    add("discount_driven", (orders >= 3) & (u[:, 2] < r["discount_driven"]))
+    add("full_price", (orders >= 3) & ~is_label["bargain_hunter"] & (u[:, 2] >= r["discount_driven"])
+        & (u[:, 2] < r["discount_driven"] + r["full_price"]))
+    add("premium", (orders >= 1) & ~is_label["bargain_hunter"] & (u[:, 3] < r["premium"]))
+    no_budget = is_label["champion"] | is_label["loyal"] | ((traits & bit["fast_starter"]) > 0)
+    add("budget", (orders >= 1) & ~no_budget & (u[:, 3] >= r["premium"]) & (u[:, 3] < r["premium"] + r["budget"]))
+    add("multi_feature_adopter", free & (active >= MULTI_FEATURE_MIN_DAYS) & (u[:, 4] < r["multi_feature_adopter"]))
+    add("no_feature", free & (u[:, 4] >= r["multi_feature_adopter"])
+        & (u[:, 4] < r["multi_feature_adopter"] + r["no_feature"]))
+    no_feature = (traits & bit["no_feature"]) > 0
+    add("advocate", free & ~no_feature & (active >= ADVOCATE_DAYS) & (u[:, 5] < r["advocate"]))
+    return traits
+
+
+def _apply_discount_traits(days: _Days, traits: np.ndarray) -> None:
+    """discount_driven: a code on every order; full_price: none (in place)."""
+    tr = traits[days.user]
+    buy = (days.flags & F_PURCHASE) > 0
+    coded = buy & ((tr & TRAIT_BIT["discount_driven"]) > 0)
+    plain = buy & ((tr & TRAIT_BIT["full_price"]) > 0)
+    days.flags[coded] |= np.uint8(F_DISCOUNT)
+    days.flags[plain] &= np.uint8(~F_DISCOUNT & 0xFF)
+
+
+def _plan_days(rng: np.random.Generator, cal: _Calendar, labels: np.ndarray, traits: np.ndarray) -> _Days:
+    """All active days of a chunk, one row per (user, date), sorted by user then date.
+
+    Casual users with a day-plan trait are planned by ``DAY_TRAIT_PLANNERS`` instead.
+    """
     pieces: list[_Days] = []
+    day_trait = (traits & DAY_TRAIT_MASK) > 0
     for b, planner in PLANNERS.items():
-        users = np.flatnonzero(labels == BEHAVIOR_INDEX[b])
+        users = np.flatnonzero((labels == BEHAVIOR_INDEX[b]) & ~((labels == CASUAL) & day_trait))
+        if users.size:
+            pieces.extend(planner(rng, cal, users))
+    for t, planner in DAY_TRAIT_PLANNERS.items():
+        users = np.flatnonzero((labels == CASUAL) & ((traits & TRAIT_BIT[t]) > 0))
         if users.size:
             pieces.extend(planner(rng, cal, users))
     user = np.concatenate([p.user for p in pieces])
@@ -635,16 +918,42 @@ def _pick_by_price(catalog: _Catalog, target: np.ndarray) -> np.ndarray:
     return np.minimum(np.searchsorted(catalog.prices, target), N_PRODUCTS - 1)
 
 
+def _forced_features(days: _Days, tr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Up to two forced feature events per day (event codes, -1 = none).
+
+    multi_feature_adopter: one a day, cycling through the 6 features from the latest day back;
+    advocate: write_review / refer_friend in turn on the user's ``ADVOCATE_DAYS`` latest days.
+    A slice holds whole users, so ranks inside the slice are ranks inside the user.
+    """
+    n_days = days.user.size
+    starts = np.flatnonzero(np.r_[True, days.user[1:] != days.user[:-1]]) if n_days else np.zeros(0, np.int64)
+    counts = np.diff(np.r_[starts, n_days])
+    from_end = np.repeat(counts, counts) - 1 - _rank_in_group(counts)  # 0 = latest day
+    multi = (tr & TRAIT_BIT["multi_feature_adopter"]) > 0
+    adv = ((tr & TRAIT_BIT["advocate"]) > 0) & (from_end < ADVOCATE_DAYS)
+    adv_code = np.where(from_end % 2 == 0, EVENT_NAMES.index("write_review"), EVENT_NAMES.index("refer_friend"))
+    multi_code = FIRST_FEATURE + from_end % N_FEATURES
+    first = np.where(multi, multi_code, np.where(adv, adv_code, -1))
+    second = np.where(multi & adv, adv_code, -1)
+    return first, second
+
+
 def _build_events(
     rng: np.random.Generator, cal: _Calendar, catalog: _Catalog, days: _Days, labels: np.ndarray,
+    traits: np.ndarray,
 ) -> _Events:
     """Expand active days into sessions and ordered, timestamped events."""
     n_days = days.user.size
     prof = [PROFILES[b] for b in BEHAVIORS]
     lab = labels[days.user]
+    tr = traits[days.user]
     browse_mean = np.array([p.browse_mean for p in prof])[lab]
     extra = np.array([p.extra_session for p in prof])[lab]
-    feature_share = np.array([p.feature_share for p in prof])[lab]
+    journey = (tr & JOURNEY_TRAITS) > 0
+    no_feature = journey | ((tr & TRAIT_BIT["no_feature"]) > 0)
+    feature_share = np.where(no_feature, 0.0, np.array([p.feature_share for p in prof])[lab])
+    night = (tr & TRAIT_BIT["night_owl"]) > 0
+    morning = (tr & TRAIT_BIT["morning_buyer"]) > 0
     price_mu = np.array([p.price_mu for p in prof])[lab]
     price_sigma = np.array([p.price_sigma for p in prof])[lab]
     first_day = np.r_[True, days.user[1:] != days.user[:-1]] if n_days else np.zeros(0, bool)
@@ -660,32 +969,52 @@ def _build_events(
     # funnel product of the day, chosen near a lognormal order value
     target = np.exp(rng.normal(price_mu, price_sigma))
     qty = 1 + np.searchsorted(np.cumsum(QUANTITY_WEIGHTS), rng.random(n_days) * 0.999999)
+    big = (days.flags & F_BIG) > 0
+    qty = np.where(big, FAST_START_QTY, qty)
     product = _pick_by_price(catalog, target / np.sqrt(qty))
+    premium = big | ((tr & TRAIT_BIT["premium"]) > 0)
+    budget = (tr & TRAIT_BIT["budget"]) > 0
+    if premium.any() or budget.any():
+        product = np.where(premium, rng.integers(catalog.premium_start, N_PRODUCTS, n_days), product)
+        product = np.where(budget, rng.integers(0, catalog.budget_end, n_days), product)
     discount = np.where((days.flags & F_DISCOUNT) > 0, rng.integers(1, len(DISCOUNT_CODES) + 1, n_days), 0)
 
     # sessions
     n_sess = 1 + (rng.random(n_days) < extra) + (rng.random(n_days) < extra * 0.3)
+    n_sess = np.where(night | morning, 1, n_sess)  # one early session keeps the day in its daypart
     s_day = np.repeat(np.arange(n_days), n_sess)
     s_rank = _rank_in_group(n_sess)
     s_last = s_rank == n_sess[s_day] - 1
-    s_signup = first_day[s_day] & (s_rank == 0)
+    s_signup = first_day[s_day] & (s_rank == 0) & ((tr[s_day] & TRAIT_BIT["visitor"]) == 0)
     n_browse = rng.poisson(browse_mean[s_day] + 0.4 * weekend[s_day])
     funnel = np.where(s_last, 4 * purchase[s_day] + 2 * abandon[s_day], 0)
-    n_ev = s_signup + 1 + n_browse + funnel
+    force_1, force_2 = _forced_features(days, tr)
+    s_first = s_rank == 0
+    n_forced = np.where(s_first, (force_1[s_day] >= 0).astype(np.int64) + (force_2[s_day] >= 0), 0)
+    lead = s_signup + 1 + n_forced + n_browse  # events before the funnel
+    n_ev = lead + funnel
 
     # events: kind by position inside the session
+    # [signup] opener [forced features] browsing... [product_view add_to_cart checkout_start purchase]
     e_sess = np.repeat(np.arange(s_day.size), n_ev)
     e_day = s_day[e_sess]
     pos = _rank_in_group(n_ev)
-    rel = pos - s_signup[e_sess]  # 0 = app_open
-    f_pos = rel - 1 - n_browse[e_sess]  # >= 0 inside the funnel
+    f_pos = pos - lead[e_sess]  # >= 0 inside the funnel
     u = rng.random(e_sess.size)
     fs = feature_share[e_day]
     browse_kind = np.where(u < 0.4, PAGE_VIEW, np.where(u < 0.75, PRODUCT_VIEW, SEARCH))
     feature_kind = FIRST_FEATURE + np.searchsorted(np.cumsum(FEATURE_WEIGHTS), rng.random(e_sess.size) * 0.999999)
     browse_kind = np.where(rng.random(e_sess.size) < fs, feature_kind, browse_kind)
     funnel_kind = np.array([PRODUCT_VIEW, ADD_TO_CART, CHECKOUT_START, PURCHASE])[np.clip(f_pos, 0, 3)]
-    code = np.select([rel < 0, rel == 0, f_pos < 0], [SIGNUP, APP_OPEN, browse_kind], funnel_kind).astype(np.int8)
+    code = np.where(f_pos < 0, browse_kind, funnel_kind).astype(np.int8)
+    # the few fixed positions are set per session, not per event
+    s_first_event = _group_starts(n_ev)
+    code[s_first_event[s_signup]] = SIGNUP
+    opener_at = s_first_event + s_signup
+    code[opener_at] = np.where(journey[s_day], PAGE_VIEW, APP_OPEN)  # journey traits never app_open
+    one, two = n_forced >= 1, n_forced >= 2
+    code[opener_at[one] + 1] = force_1[s_day[one]]
+    code[opener_at[two] + 2] = force_2[s_day[two]]
 
     # time inside a session, then sessions chained through the day with breaks
     gap = np.where(pos == 0, 0, 3 + rng.exponential(40.0, e_sess.size).astype(np.int64))
@@ -694,6 +1023,9 @@ def _build_events(
     s_dur = offset[_group_starts(n_ev) + n_ev - 1] if n_ev.size else np.zeros(0, np.int64)
     brk = 1800 + np.minimum(rng.exponential(5400.0, s_day.size), 4 * 3600).astype(np.int64)
     hour = np.searchsorted(np.cumsum(HOUR_WEIGHTS) / HOUR_WEIGHTS.sum(), rng.random(n_days) * 0.999999)
+    if night.any() or morning.any():  # night owls start 00-03 h, morning buyers 06-09 h
+        early = rng.integers(0, 4, n_days)
+        hour = np.where(night, early, np.where(morning, 6 + early, hour))
     day_start = hour * 3600 + rng.integers(0, 3600, n_days)
     brk = np.where(s_last, 0, brk)
     # late starters: shorten the breaks to fit the day, then (rarely) move the day earlier
@@ -761,10 +1093,11 @@ def _pick_rows(rng: np.random.Generator, candidates: np.ndarray, fallback: int, 
     return rng.integers(0, fallback, size=k)
 
 
-def _add_noise(rng: np.random.Generator, ev: _Events, labels: np.ndarray) -> _Events:
+def _add_noise(rng: np.random.Generator, ev: _Events, labels: np.ndarray, traits: np.ndarray) -> _Events:
     """Insert duplicates, re-deliveries and quarantinable rows right after their source row.
 
-    Bad rows belong to a ``casual`` user or to nobody, so no planted user's segment moves.
+    Bad rows belong to a ``casual`` user without traits or to nobody, so no planted user's
+    segment or trait moves.
     """
     n = ev.code.size
     if n == 0:
@@ -772,7 +1105,7 @@ def _add_noise(rng: np.random.Generator, ev: _Events, labels: np.ndarray) -> _Ev
     u = rng.random(n)
     dup = np.flatnonzero(u < DUPLICATE_SHARE)
     redo = np.flatnonzero((u >= DUPLICATE_SHARE) & (u < DUPLICATE_SHARE + REDELIVERY_SHARE))
-    casual_rows = np.flatnonzero(labels[ev.user] == CASUAL)
+    casual_rows = np.flatnonzero((labels[ev.user] == CASUAL) & (traits[ev.user] == 0))
     casual_buys = casual_rows[ev.code[casual_rows] == PURCHASE]
     k = BAD_ROWS_PER_KIND
     src = np.concatenate([
@@ -794,9 +1127,11 @@ def _add_noise(rng: np.random.Generator, ev: _Events, labels: np.ndarray) -> _Ev
     out.user[kind == BAD_NULL_USER] = -1
     epoch = kind == BAD_EPOCH
     out.ts_us[epoch] = 0
-    out.user[epoch & (labels[np.maximum(out.user, 0)] != CASUAL)] = -1
+    owner = np.maximum(out.user, 0)
+    plain_casual = (labels[owner] == CASUAL) & (traits[owner] == 0)
+    out.user[epoch & ~plain_casual] = -1
     neg = kind == BAD_NEGATIVE
-    out.user[neg & (labels[np.maximum(out.user, 0)] != CASUAL)] = -1
+    out.user[neg & ~plain_casual] = -1
     out.prop[neg & (out.code != PURCHASE)] = -1
     out.code[neg] = PURCHASE
     out.revenue[neg] = -np.round(np.exp(rng.normal(3.5, 0.5, int(neg.sum()))), 2)
@@ -895,18 +1230,32 @@ def _day_slices(days: _Days) -> list[tuple[int, int]]:
     return list(zip(bounds[:-1], bounds[1:]))
 
 
+def _trait_table(user_ids: pa.Array, traits: np.ndarray) -> pa.Table:
+    """(user_id, trait) for every set trait bit, by user then in ``TRAITS`` order."""
+    bits = np.array([TRAIT_BIT[t] for t in TRAITS], dtype=np.uint32)
+    has = (traits[:, None] & bits[None, :]) > 0
+    user, trait = np.nonzero(has)
+    return pa.Table.from_arrays(
+        [user_ids.take(pa.array(user, pa.int64())), pa.array(TRAITS, pa.string()).take(pa.array(trait, pa.int64()))],
+        schema=TRAITS_SCHEMA,
+    )
+
+
 def _generate_chunk(
     seed: int, chunk_index: int, first_user: int, n: int, n_users_total: int,
     cal: _Calendar, catalog: _Catalog, counters: _Counters,
-) -> tuple[pa.Table, Iterator[pa.Table]]:
-    """One chunk of users: its labels, and its events as a lazy series of tables.
+) -> tuple[pa.Table, pa.Table, Iterator[pa.Table]]:
+    """One chunk of users: its labels, its traits, and its events as a lazy series of tables.
 
     The chunk has its own RNG stream (seed, chunk index), so chunks are independent and
     reproducible; the event tables must be consumed in order (they share that stream).
     """
     rng = np.random.default_rng([seed, chunk_index])
     labels = _assign_behaviors(rng, first_user, n)
-    days = _plan_days(rng, cal, labels)
+    traits = _assign_day_traits(rng, labels)
+    days = _plan_days(rng, cal, labels, traits)
+    traits = _assign_event_traits(rng, labels, traits, days)
+    _apply_discount_traits(days, traits)
     user_ids = _user_ids(first_user, n, max(7, len(str(max(n_users_total - 1, 0)))))
     label_table = pa.Table.from_arrays(
         [user_ids, pa.array(BEHAVIORS, pa.string()).take(pa.array(labels.astype(np.int64)))],
@@ -916,10 +1265,10 @@ def _generate_chunk(
     def tables() -> Iterator[pa.Table]:
         for lo, hi in _day_slices(days):
             part = _Days(days.user[lo:hi], days.age[lo:hi], days.flags[lo:hi])
-            events = _add_noise(rng, _build_events(rng, cal, catalog, part, labels), labels)
-            yield _to_table(events, user_ids, catalog, counters)
+            events = _build_events(rng, cal, catalog, part, labels, traits)
+            yield _to_table(_add_noise(rng, events, labels, traits), user_ids, catalog, counters)
 
-    return label_table, tables()
+    return label_table, _trait_table(user_ids, traits), tables()
 
 
 def _validate(n_users: int, seed: int, start_date: date, end_date: date, chunk_users: int) -> None:
@@ -945,7 +1294,7 @@ def generate(
     out_dir: Path, n_users: int, seed: int = 42, start_date: date = date(2023, 7, 1),
     end_date: date = date(2024, 6, 30), chunk_users: int = 50_000, progress: bool = False,
 ) -> GeneratedData:
-    """Write ``events.parquet`` and ``planted_labels.parquet`` into ``out_dir``.
+    """Write ``events.parquet``, ``planted_labels.parquet`` and ``traits.parquet`` into ``out_dir``.
 
     Deterministic for the same (seed, n_users, dates, chunk_users). Memory is bounded by
     ``chunk_users`` (day plans) and a slice of about a million events, not by ``n_users``.
@@ -957,21 +1306,26 @@ def generate(
     catalog = _build_catalog(seed)
     counters = _Counters()
     events_path, labels_path = out_dir / "events.parquet", out_dir / "planted_labels.parquet"
+    traits_path = out_dir / "traits.parquet"
     n_events = 0
     bar = _progress_bar(progress, n_users)
     with pq.ParquetWriter(events_path, EVENTS_SCHEMA, compression="zstd") as ev_writer, \
-            pq.ParquetWriter(labels_path, LABELS_SCHEMA, compression="zstd") as lab_writer, bar:
+            pq.ParquetWriter(labels_path, LABELS_SCHEMA, compression="zstd") as lab_writer, \
+            pq.ParquetWriter(traits_path, TRAITS_SCHEMA, compression="zstd") as trait_writer, bar:
         task = bar.add_task("generating events", total=n_users, events=0) if progress else None
         for index, first, n in _iter_chunks(n_users, chunk_users):
-            label_table, event_tables = _generate_chunk(seed, index, first, n, n_users, cal, catalog, counters)
+            label_table, trait_table, event_tables = _generate_chunk(
+                seed, index, first, n, n_users, cal, catalog, counters
+            )
             lab_writer.write_table(label_table)
+            trait_writer.write_table(trait_table)
             for table in event_tables:
                 ev_writer.write_table(table)
                 n_events += table.num_rows
             if task is not None:
                 bar.update(task, advance=n, events=n_events)
     return GeneratedData(
-        events_path=events_path, labels_path=labels_path, n_events=n_events, n_users=n_users,
+        events_path=events_path, labels_path=labels_path, traits_path=traits_path, n_events=n_events, n_users=n_users,
         start_date=start_date, end_date=end_date,
     )
 
@@ -1032,10 +1386,16 @@ def _summary_table(data: GeneratedData, seconds: float):  # -> rich.table.Table
     table.add_row("dates", f"{data.start_date} .. {data.end_date}")
     table.add_row("events file", f"{data.events_path} ({data.events_path.stat().st_size / 1e6:,.1f} MB)")
     table.add_row("labels file", str(data.labels_path))
+    table.add_row("traits file", str(data.traits_path))
     table.add_row("seconds", f"{seconds:,.1f}")
     table.add_row("events / second", f"{data.n_events / max(seconds, 1e-9):,.0f}")
     for name, count in sorted(zip(names, counts), key=lambda x: -x[1]):
         table.add_row(f"planted: {name}", f"{count:,} ({count / data.n_users:.1%})")
+    traits = pq.read_table(data.traits_path, columns=["trait"]).column(0).to_numpy(zero_copy_only=False)
+    trait_counts = dict(zip(*np.unique(traits, return_counts=True)))
+    for name in TRAITS:
+        count = int(trait_counts.get(name, 0))
+        table.add_row(f"trait: {name}", f"{count:,} ({count / data.n_users:.1%})")
     return table
 
 

@@ -18,7 +18,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from scripts import generate_events as gen
-from scripts.generate_events import EVENTS_SCHEMA, LABELS_SCHEMA, PROFILES, GeneratedData, generate
+from scripts.generate_events import (
+    EVENTS_SCHEMA, LABELS_SCHEMA, PROFILES, TRAITS, TRAITS_SCHEMA, GeneratedData, generate,
+)
 
 N_USERS = 3000
 SEED = 12345
@@ -32,6 +34,7 @@ class Loaded:
     raw: pd.DataFrame  # every row as written
     clean: pd.DataFrame  # planted bad rows and duplicates removed, with age / date columns
     labels: pd.DataFrame
+    traits: pd.DataFrame  # user_id, trait
 
 
 def _is_bad(raw: pd.DataFrame) -> pd.Series:
@@ -52,7 +55,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Loaded:
     data = generate(tmp_path_factory.mktemp("gen_a"), n_users=N_USERS, seed=SEED)
     raw = pd.read_parquet(data.events_path)
     labels = pd.read_parquet(data.labels_path)
-    return Loaded(data, raw, _clean(raw, data.end_date), labels)
+    return Loaded(data, raw, _clean(raw, data.end_date), labels, pd.read_parquet(data.traits_path))
 
 
 @pytest.fixture(scope="module")
@@ -104,10 +107,12 @@ def test_same_inputs_give_identical_bytes(loaded: Loaded, tmp_path: Path) -> Non
     again = generate(tmp_path, n_users=N_USERS, seed=SEED)
     assert again == GeneratedData(
         events_path=tmp_path / "events.parquet", labels_path=tmp_path / "planted_labels.parquet",
+        traits_path=tmp_path / "traits.parquet",
         n_events=loaded.data.n_events, n_users=N_USERS, start_date=START, end_date=END,
     )
     assert again.events_path.read_bytes() == loaded.data.events_path.read_bytes()
     assert again.labels_path.read_bytes() == loaded.data.labels_path.read_bytes()
+    assert again.traits_path.read_bytes() == loaded.data.traits_path.read_bytes()
 
 
 def test_other_seed_gives_other_data(loaded: Loaded, tmp_path: Path) -> None:
@@ -200,6 +205,7 @@ def test_bad_rows_are_few_and_never_planted(loaded: Loaded) -> None:
     label_of = loaded.labels.set_index("user_id").planted_behavior
     owners = raw.loc[(epoch | negative) & ~null_user, "user_id"]
     assert (owners.map(label_of) == "casual").all()
+    assert not owners.isin(loaded.traits.user_id).any()  # nor to a user with traits
     # a bad row never shares its event_id with a good row
     bad_ids = set(raw.loc[_is_bad(raw), "event_id"])
     assert not bad_ids & set(raw.loc[~_is_bad(raw), "event_id"])
@@ -223,9 +229,13 @@ def test_purchases_have_revenue_and_order(loaded: Loaded) -> None:
 
 
 def test_signup_is_each_users_first_event(loaded: Loaded) -> None:
+    """Everyone but the planted visitors starts with a signup; visitors never sign up."""
     ev = loaded.clean
+    visitors = set(loaded.traits.loc[loaded.traits.trait == "visitor", "user_id"])
+    assert visitors
     firsts = ev.groupby("user_id").head(1)
-    assert (firsts.event_name == "signup").all()
+    assert (firsts.event_name == "signup").sum() == len(loaded.labels) - len(visitors)
+    assert set(firsts.loc[firsts.event_name != "signup", "user_id"]) == visitors
     assert ev[ev.event_name == "signup"].user_id.is_unique
 
 
@@ -387,6 +397,14 @@ def test_chunks_are_independent_and_ids_unique(tmp_path: Path) -> None:
     assert raw.loc[raw.event_name == "purchase"].drop_duplicates("event_id").order_id.dropna().is_unique
     assert _is_bad(raw).sum() == 4 * 3 * gen.BAD_ROWS_PER_KIND  # a handful per chunk
     assert raw.event_ts.dt.date.max() == END
+    # traits are drawn per chunk too: every chunk has some, written in user order
+    traits = pd.read_parquet(data.traits_path)
+    chunk = traits.user_id.str[1:].astype(int) // 300
+    assert set(chunk) == {0, 1, 2, 3}
+    assert traits.user_id.is_monotonic_increasing
+    weekend = traits.loc[traits.trait == "weekend_buyer", "user_id"]
+    buys = good[(good.event_name == "purchase") & good.user_id.isin(weekend)]
+    assert len(buys) and (buys.event_ts.dt.weekday >= 5).all()
 
 
 @pytest.mark.parametrize(
@@ -420,3 +438,239 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     raw = pd.read_parquet(out / "events.parquet")
     assert raw.event_ts.max().date() == date(2023, 12, 31)
     assert len(pd.read_parquet(out / "planted_labels.parquet")) == 200
+    assert "trait: weekend_buyer" in printed
+    assert set(pd.read_parquet(out / "traits.parquet").user_id) <= {f"u{i:07d}" for i in range(200)}
+
+
+# ------------------------------------------------------------------ secondary traits
+# Each planted trait is re-derived from the clean events with pandas. The promises are the
+# ones in docs/segments/demo_traits.md, which are at least as strong as the brief's.
+
+FEATURE_EVENTS = frozenset(gen.EVENT_NAMES[gen.FIRST_FEATURE:])
+BROWSING = frozenset({"page_view", "product_view", "search"})
+ADVOCACY = frozenset({"write_review", "refer_friend"})
+# the core US holidays inside the default data range, written out by hand
+HOLIDAYS_2023_24 = {
+    date(2023, 7, 4), date(2023, 9, 4), date(2023, 11, 23), date(2023, 12, 25),
+    date(2024, 1, 1), date(2024, 5, 27),
+}
+
+
+@pytest.fixture(scope="module")
+def trait_users(loaded: Loaded) -> dict[str, pd.Index]:
+    """Planted users per trait (every trait must be planted in the 3000-user log)."""
+    out = {t: pd.Index(loaded.traits.loc[loaded.traits.trait == t, "user_id"]) for t in TRAITS}
+    empty = [t for t, users in out.items() if len(users) == 0]
+    assert not empty, f"traits never planted: {empty}"
+    return out
+
+
+@pytest.fixture(scope="module")
+def orders(loaded: Loaded) -> pd.DataFrame:
+    """One row per clean purchase (= order), with its price, discount code and timing."""
+    buys = loaded.clean[loaded.clean.event_name == "purchase"].copy()
+    props = buys.properties.map(json.loads)
+    buys["price"] = props.map(lambda p: p["price"])
+    buys["coded"] = props.map(lambda p: "discount_code" in p)
+    buys["day"] = buys.event_ts.dt.date
+    return buys
+
+
+def _of(frame: pd.DataFrame, users: pd.Index) -> pd.DataFrame:
+    return frame[frame.user_id.isin(users)]
+
+
+def _order_counts(orders: pd.DataFrame, users: pd.Index) -> pd.Series:
+    return _of(orders, users).groupby("user_id").order_id.nunique().reindex(users, fill_value=0)
+
+
+def test_traits_file_schema_and_keys(loaded: Loaded) -> None:
+    traits = loaded.traits
+    assert pq.read_table(loaded.data.traits_path).schema.remove_metadata() == TRAITS_SCHEMA
+    assert loaded.data.traits_path.name == "traits.parquet"
+    assert not traits.duplicated(["user_id", "trait"]).any()
+    assert set(traits.trait) == set(TRAITS)
+    assert set(traits.user_id) <= set(loaded.labels.user_id)
+    # ordered by user, then trait in TRAITS order
+    rank = traits.trait.map({t: i for i, t in enumerate(TRAITS)})
+    assert traits.assign(rank=rank).sort_values(["user_id", "rank"]).index.equals(traits.index)
+
+
+def test_trait_shares(loaded: Loaded, trait_users: dict[str, pd.Index]) -> None:
+    """Each trait on a few % of users; weekend_buyer also covers every weekend_shopper."""
+    n = len(loaded.labels)
+    shares = {t: len(u) / n for t, u in trait_users.items()}
+    for trait, share in shares.items():
+        assert 0.005 <= share <= 0.08, (trait, share)
+    shoppers = loaded.labels.loc[loaded.labels.planted_behavior == "weekend_shopper", "user_id"]
+    assert set(shoppers) <= set(trait_users["weekend_buyer"])
+    assert len(trait_users["weekend_buyer"]) > len(shoppers)  # casual hosts too
+    assert loaded.traits.user_id.nunique() > 0.25 * n
+    assert loaded.traits.groupby("user_id").size().max() >= 3  # traits stack
+
+
+def test_traits_respect_main_behaviours_and_each_other(loaded: Loaded) -> None:
+    wide = loaded.traits.assign(on=True).pivot(index="user_id", columns="trait", values="on")
+    wide = wide.reindex(loaded.labels.user_id).fillna(False).astype(bool)
+    label = loaded.labels.set_index("user_id").planted_behavior
+    day_plan = ["weekday_buyer", "holiday_buyer", "summer_buyer", "winter_buyer", "fast_starter",
+                "slow_starter", "declining_engagement"]
+    for trait in day_plan:
+        assert (label[wide[trait]] == "casual").all(), trait
+    assert set(label[wide.weekend_buyer]) == {"casual", "weekend_shopper"}
+    assert not (label[wide.full_price] == "bargain_hunter").any()
+    assert not (label[wide.premium] == "bargain_hunter").any()
+    assert not label[wide.budget].isin(["champion", "loyal"]).any()
+    assert not (wide.budget & wide.fast_starter).any()
+    journey_ok = {"casual", "declining", "churned", "reactivated", "new_user", "power_user", "light_user"}
+    assert set(label[wide.visitor | wide.signed_up_only]) <= journey_ok
+    groups = [
+        ["weekend_buyer", "weekday_buyer", "holiday_buyer", "summer_buyer", "winter_buyer", "fast_starter",
+         "slow_starter", "declining_engagement", "visitor", "signed_up_only"],
+        ["night_owl", "morning_buyer"], ["discount_driven", "full_price"], ["premium", "budget"],
+        ["multi_feature_adopter", "no_feature"], ["no_feature", "advocate"],
+    ]
+    for group in groups:
+        assert (wide[group].sum(axis=1) <= 1).all(), group
+    journey = wide.visitor | wide.signed_up_only
+    others = [t for t in TRAITS if t not in ("visitor", "signed_up_only")]
+    assert not wide.loc[journey, others].any().any()
+
+
+@pytest.mark.parametrize(
+    ("trait", "allowed"),
+    [
+        ("weekend_buyer", lambda d: d.event_ts.dt.weekday >= 5),
+        ("weekday_buyer", lambda d: d.event_ts.dt.weekday < 5),
+        ("holiday_buyer", lambda d: d.day.isin(HOLIDAYS_2023_24)),
+        ("summer_buyer", lambda d: d.event_ts.dt.month.isin([6, 7, 8])),
+        ("winter_buyer", lambda d: d.event_ts.dt.month.isin([12, 1, 2])),
+    ],
+)
+def test_order_date_traits(trait: str, allowed, orders: pd.DataFrame, trait_users: dict[str, pd.Index]) -> None:
+    users = trait_users[trait]
+    assert (_order_counts(orders, users) >= 3).all(), trait
+    mine = _of(orders, users)
+    assert allowed(mine).all(), mine.loc[~allowed(mine), ["user_id", "event_ts"]].head()
+
+
+def test_holiday_buyers_use_several_holidays(orders: pd.DataFrame, trait_users: dict[str, pd.Index]) -> None:
+    mine = _of(orders, trait_users["holiday_buyer"])
+    assert mine.day.nunique() >= 4
+    assert set(mine.day) <= HOLIDAYS_2023_24
+
+
+def test_us_core_holidays() -> None:
+    got = set(gen.us_core_holidays(2023)) | set(gen.us_core_holidays(2024))
+    assert {d for d in got if START <= d <= END} == HOLIDAYS_2023_24
+    assert gen.us_core_holidays(2025) == [
+        date(2025, 1, 1), date(2025, 5, 26), date(2025, 7, 4), date(2025, 9, 1), date(2025, 11, 27),
+        date(2025, 12, 25),
+    ]
+
+
+@pytest.mark.parametrize(("trait", "lo", "hi"), [("night_owl", 0, 5), ("morning_buyer", 6, 11)])
+def test_daypart_traits(trait: str, lo: int, hi: int, loaded: Loaded, orders: pd.DataFrame,
+                        trait_users: dict[str, pd.Index]) -> None:
+    users = trait_users[trait]
+    assert (_order_counts(orders, users) >= 2).all()
+    hours = _of(loaded.clean, users).event_ts.dt.hour
+    assert hours.between(lo, hi).all(), hours.value_counts().sort_index()
+
+
+def test_discount_traits(orders: pd.DataFrame, trait_users: dict[str, pd.Index]) -> None:
+    for trait, coded in (("discount_driven", True), ("full_price", False)):
+        users = trait_users[trait]
+        assert (_order_counts(orders, users) >= 3).all(), trait
+        assert (_of(orders, users).coded == coded).all(), trait
+
+
+def test_price_traits(orders: pd.DataFrame, trait_users: dict[str, pd.Index]) -> None:
+    for trait in ("premium", "budget"):
+        assert (_order_counts(orders, trait_users[trait]) >= 1).all(), trait
+    assert (_of(orders, trait_users["premium"]).price >= 100).all()
+    assert (_of(orders, trait_users["budget"]).price < 20).all()
+    # the catalogue has enough products in both bands for any seed
+    for seed in (SEED, 0, 1, 7):
+        prices = gen._build_catalog(seed).prices
+        assert (prices >= 100).sum() >= gen.MIN_BAND_PRODUCTS and (prices < 20).sum() >= gen.MIN_BAND_PRODUCTS
+
+
+def test_feature_traits(loaded: Loaded, trait_users: dict[str, pd.Index]) -> None:
+    features = loaded.clean[loaded.clean.event_name.isin(FEATURE_EVENTS)]
+    multi = _of(features, trait_users["multi_feature_adopter"])
+    per_user = multi.groupby("user_id").event_name.nunique().reindex(trait_users["multi_feature_adopter"], fill_value=0)
+    assert (per_user >= 4).all() and (per_user == 6).mean() > 0.95
+    days_per_feature = multi.groupby(["user_id", "event_name"]).age.nunique()
+    assert (days_per_feature >= 2).mean() > 0.95
+    assert _of(features, trait_users["no_feature"]).empty
+    used = multi.properties.map(lambda p: json.loads(p)["feature"])
+    assert (used == multi.event_name.str.removeprefix("use_")).all()
+
+
+def test_advocate(loaded: Loaded, trait_users: dict[str, pd.Index]) -> None:
+    users = trait_users["advocate"]
+    acts = _of(loaded.clean, users)
+    acts = acts[acts.event_name.isin(ADVOCACY)]
+    counts = acts.groupby("user_id").size().reindex(users, fill_value=0)
+    assert (counts >= 6).all(), counts.describe()
+    assert set(acts.event_name) == ADVOCACY
+
+
+def test_first_weeks_traits(loaded: Loaded, per_user: pd.DataFrame, orders: pd.DataFrame,
+                            trait_users: dict[str, pd.Index]) -> None:
+    """fast_starter: >= 200 revenue in the first 14 days; slow_starter: no order then."""
+    first_age = per_user.first_age
+    o = orders.assign(first_age=orders.user_id.map(first_age))
+    early = o[o.age > o.first_age - 14]
+    fast = trait_users["fast_starter"]
+    revenue = _of(early, fast).groupby("user_id").revenue.sum().reindex(fast, fill_value=0)
+    assert (revenue >= 200).all(), revenue.describe()
+    assert (first_age[fast] >= 60).all()
+    slow = trait_users["slow_starter"]
+    assert _of(early, slow).empty
+    assert (first_age[slow] >= 30).all()
+    assert (_order_counts(orders, slow) >= 1).all()
+
+
+def test_journey_traits(loaded: Loaded, trait_users: dict[str, pd.Index]) -> None:
+    ev = loaded.clean
+    visitors = _of(ev, trait_users["visitor"])
+    assert set(visitors.event_name) <= BROWSING
+    assert visitors.user_id.nunique() == len(trait_users["visitor"])
+    signed = _of(ev, trait_users["signed_up_only"])
+    assert (signed.groupby("user_id").event_name.first() == "signup").all()
+    assert (signed.event_name == "signup").sum() == len(trait_users["signed_up_only"])
+    assert set(signed.event_name) <= BROWSING | {"signup"}
+    assert signed.revenue.isna().all() and visitors.revenue.isna().all()
+
+
+def test_declining_engagement(per_user: pd.DataFrame, loaded: Loaded, orders: pd.DataFrame,
+                              trait_users: dict[str, pd.Index]) -> None:
+    users = trait_users["declining_engagement"]
+    days = _of(loaded.clean, users)[["user_id", "age"]].drop_duplicates()
+    busy = days[days.age.between(29, 56)].groupby("user_id").size().reindex(users, fill_value=0)
+    recent = days[days.age <= 27].groupby("user_id").size().reindex(users, fill_value=0)
+    assert (busy >= 8).all() and (recent <= 1).all()
+    assert not (days.age == 28).any()
+    assert _order_counts(orders, users).between(6, 9).all()
+    assert per_user.loc[users, "last_buy_age"].ge(29).all() and per_user.loc[users, "first_buy_age"].le(56).all()
+    assert (per_user.loc[users, "first_age"] >= 120).all()
+
+
+def test_cart_abandoner_still_abandons(loaded: Loaded, per_user: pd.DataFrame) -> None:
+    """The last add_to_cart is within 30 days of the end and no purchase follows within 24 h."""
+    u = _users(per_user, "cart_abandoner")
+    ev = _of(loaded.clean, u.index)
+    last_cart = ev[ev.event_name == "add_to_cart"].groupby("user_id").event_ts.max().reindex(u.index)
+    assert last_cart.notna().all()
+    assert ((pd.Timestamp(END) - last_cart.dt.normalize()).dt.days <= 29).all()
+    buys = ev[ev.event_name == "purchase"].assign(cart=lambda d: d.user_id.map(last_cart))
+    soon = buys[(buys.event_ts >= buys.cart) & (buys.event_ts <= buys.cart + pd.Timedelta(hours=24))]
+    assert soon.empty
+
+
+def test_traits_differ_by_seed(tmp_path: Path) -> None:
+    a = generate(tmp_path / "a", n_users=400, seed=SEED + 1)
+    b = generate(tmp_path / "b", n_users=400, seed=SEED + 2)
+    assert not pd.read_parquet(a.traits_path).equals(pd.read_parquet(b.traits_path))
