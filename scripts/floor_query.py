@@ -67,7 +67,9 @@ OUTPUT_COLUMNS = FCT_COLUMNS + SCORE_COLUMNS
 #   by event_id, order by event_ts, position) and keep a row when both numbers are 1. For a row
 #   with an event_id that is the same as keeping the first row of its event_id by (event_ts,
 #   position): an exact copy of that row shares its event_id and event_ts and comes later. So
-#   one window does both: partition by event_id, or by every column when event_id is null.
+#   rows with an event_id need only the event_id window and rows without one only the
+#   exact-copy window (one window over both, partitioned by event_id or every column, costs
+#   twice the CPU on 9M rows).
 # * as_of is the latest valid event date, so no valid event is after as_of (the models'
 #   after_as_of status is empty under the default vars) and every valid event is clean.
 # * Orders: every purchase event belongs to exactly one order, so a user's order count is
@@ -115,20 +117,19 @@ usable_events as (
 ),
 
 clean_events as (
-    -- not a duplicate (rule 2), keep-first by (event_ts, position)
+    -- not a duplicate (rule 2): the first row of each event_id by (event_ts, position) ...
     select user_id, event_ts, cast(event_ts as date) as event_date, is_purchase, revenue, order_id
     from usable_events
+    where event_id is not null
+    qualify row_number() over (partition by event_id order by event_ts, event_row_id) = 1
+    union all
+    -- ... and, without an event_id, the first of each set of exact copies by position
+    select user_id, event_ts, cast(event_ts as date) as event_date, is_purchase, revenue, order_id
+    from usable_events
+    where event_id is null
     qualify row_number() over (
-        partition by
-            event_id,
-            case when event_id is null then user_id end,
-            case when event_id is null then event_name end,
-            case when event_id is null then event_ts end,
-            case when event_id is null then session_id end,
-            case when event_id is null then revenue end,
-            case when event_id is null then order_id end,
-            case when event_id is null then properties end
-        order by event_ts, event_row_id
+        partition by user_id, event_name, event_ts, session_id, revenue, order_id, properties
+        order by event_row_id
     ) = 1
 ),
 
@@ -347,11 +348,11 @@ def clean_events_pandas(df: pd.DataFrame, max_event_date: date | None = None) ->
     df = df[~bad_revenue]
     # exact copies: the first one stays; then one row per event_id, the earliest (stable sort
     # keeps file order among equal timestamps)
-    df = df.drop_duplicates(subset=CONTRACT_COLUMNS, keep="first")
+    df = df.drop_duplicates(subset=CONTRACT_COLUMNS, keep="first").drop(columns=["session_id", "properties"])
     df = df.sort_values("event_ts", kind="stable")
     has_id = df["event_id"].notna()
     df = pd.concat([df[has_id].drop_duplicates(subset="event_id", keep="first"), df[~has_id]])
-    return df.drop(columns=["event_id", "session_id", "properties"])
+    return df.drop(columns=["event_id"])
 
 
 def btyd_summary(purchases: pd.DataFrame, observation_end: pd.Timestamp) -> pd.DataFrame:

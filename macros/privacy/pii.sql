@@ -123,7 +123,15 @@
             {%- endset -%}
             {%- do patch_entries.append("'" ~ (k | replace("'", "''")) ~ "', " ~ value) -%}
         {%- endfor -%}
+        {#- fast path: a text holding none of the keys as "key" and no \u escape (a key could be
+            spelt with escapes) cannot have them, and needs no JSON parsing -#}
+        {%- set mentions = [] -%}
+        {%- for k in keys -%}
+            {%- do mentions.append("contains(" ~ expr ~ ", '\"" ~ (k | replace("'", "''")) ~ "\"')") -%}
+        {%- endfor -%}
         case
+            when {{ expr }} is null then {{ expr }}
+            when not ({{ mentions | join(' or ') }} or contains({{ expr }}, '\u')) then {{ expr }}
             when not coalesce(json_valid({{ expr }}), false) then {{ expr }}
             when json_type({{ expr }}) != 'OBJECT' then {{ expr }}
             when

@@ -16,6 +16,21 @@
 {%- if var('revenue_multiplier') | float != 1 %}
     {%- set revenue_number = round_double(revenue_number ~ ' * ' ~ var('revenue_multiplier'), 9) %}
 {%- endif %}
+{#- Raw values as text are kept on quarantined rows only, so only those rows pay for the
+    conversion; whether a value is present needs no text when the input column is already a
+    timestamp or a number. -#}
+{%- set event_ts_text = trim_to_null('cast(event_ts_value as ' ~ dbt.type_string() ~ ')') %}
+{%- set revenue_text = trim_to_null('cast(revenue_value as ' ~ dbt.type_string() ~ ')') %}
+{%- set event_ts_type = (resolved['columns'].get('event_ts', {}).get('type') or '') | upper %}
+{%- set revenue_type = (resolved['columns'].get('revenue', {}).get('type') or '') | upper %}
+{%- set typed_kinds = [
+    'TIMESTAMP', 'TIMESTAMPTZ', 'TIMESTAMP_S', 'TIMESTAMP_MS', 'TIMESTAMP_NS', 'TIMESTAMP_NTZ', 'TIMESTAMP_LTZ', 'DATE',
+    'DOUBLE', 'FLOAT', 'REAL', 'DECIMAL', 'NUMERIC', 'INT', 'INTEGER', 'BIGINT', 'SMALLINT', 'TINYINT', 'HUGEINT',
+] %}
+{%- set event_ts_present = 'event_ts_value is not null' if event_ts_type.split('(')[0].split(' ')[0] in typed_kinds
+    else event_ts_text ~ ' is not null' %}
+{%- set revenue_present = 'revenue_value is not null' if revenue_type.split('(')[0].split(' ')[0] in typed_kinds
+    else revenue_text ~ ' is not null' %}
 {%- set tolerance = modules.datetime.timedelta(days=var('future_tolerance_days') | int) %}
 {%- set max_event_date = var('max_event_date') or (run_started_at + tolerance).strftime('%Y-%m-%d') %}
 
@@ -87,8 +102,8 @@ typed as (
         {{ trim_to_null('session_id_raw') }} as session_id,
         {{ revenue_number }} as revenue,
         {{ trim_to_null('order_id_raw') }} as order_id,
-        {{ trim_to_null('cast(event_ts_value as ' ~ dbt.type_string() ~ ')') }} as event_ts_text,
-        {{ trim_to_null('cast(revenue_value as ' ~ dbt.type_string() ~ ')') }} as revenue_text
+        {{ event_ts_present }} as has_event_ts,
+        {{ revenue_present }} as has_revenue
     from identified
 ),
 
@@ -106,12 +121,12 @@ reasoned as (
             when is_erased then null
             when user_id is null then 'missing_user_id'
             when event_name is null then 'missing_event_name'
-            when event_ts_text is null then 'missing_event_ts'
+            when not has_event_ts then 'missing_event_ts'
             when event_ts is null then 'unparseable_event_ts'
             when event_ts < cast('{{ var("min_event_ts") }}' as {{ dbt.type_timestamp() }}) then 'event_ts_too_early'
             when cast(event_ts as date) > cast('{{ max_event_date }}' as date) then 'event_ts_in_future'
             when
-                is_purchase and revenue_text is not null
+                is_purchase and has_revenue
                 and (revenue is null or not {{ is_finite('revenue') }}) then 'revenue_not_numeric'
             when is_purchase and revenue < 0 then 'revenue_negative'
             when is_purchase and revenue > {{ var('max_revenue') }} then 'revenue_too_large'
@@ -162,8 +177,8 @@ new_rows as (
         -- raw text is kept only where a person needs it: on quarantined rows
         case when quarantine_reason is not null then user_id_raw end as user_id_raw,
         case when quarantine_reason is not null then event_name_raw end as event_name_raw,
-        case when quarantine_reason is not null then event_ts_text end as event_ts_raw,
-        case when quarantine_reason is not null then revenue_text end as revenue_raw
+        case when quarantine_reason is not null then {{ event_ts_text }} end as event_ts_raw,
+        case when quarantine_reason is not null then {{ revenue_text }} end as revenue_raw
     from ranked
 ),
 {% if is_incremental() %}
