@@ -6,18 +6,16 @@
     whatever their origin. -#}
 {%- set var_params = bgnbd_params_from_var() -%}
 {%- set fit_in_dbt = bgnbd_fit_in_dbt() -%}
+{%- if fit_in_dbt -%}
+    {#- a ref in a branch that is false at parse time creates no dependency -#}
+    {%- set fitted_relation = ref('bgnbd_fit') -%}
+{%- endif -%}
 
 with
 
 users as (
     select * from {{ ref('fct_user_behavior') }}
 ),
-
-{% if fit_in_dbt -%}
-fitted as (
-    select * from {{ ref('bgnbd_fit') }}
-),
-{%- endif %}
 
 chosen_parameters as (
     {% if var_params is not none -%}
@@ -36,7 +34,7 @@ chosen_parameters as (
             b,
             converged,
             method
-        from fitted
+        from {{ fitted_relation }}
     {%- else -%}
         select
             cast(null as {{ type_double() }}) as r,
@@ -94,8 +92,9 @@ customer_terms as (
         -(chosen_parameters.r + customers.x) * ln(chosen_parameters.alpha + customers.big_t) as log_a1,
         case
             when customers.x > 0
-                then ln(chosen_parameters.a) - ln(chosen_parameters.b + customers.x - 1)
-                - (chosen_parameters.r + customers.x) * ln(chosen_parameters.alpha + customers.t_x)
+                then
+                    ln(chosen_parameters.a) - ln(chosen_parameters.b + customers.x - 1)
+                    - (chosen_parameters.r + customers.x) * ln(chosen_parameters.alpha + customers.t_x)
         end as log_a2
     from customers
     cross join chosen_parameters
@@ -110,16 +109,21 @@ customer_log_likelihood as (
         log_gamma_part
         + case
             when log_a2 is null then log_a1
-            else greatest(log_a1, log_a2)
-            + ln(1.0 + {{ churn_safe_exp('least(log_a1, log_a2) - greatest(log_a1, log_a2)') }})
+            else
+                greatest(log_a1, log_a2)
+                + ln(1.0 + {{ churn_safe_exp('least(log_a1, log_a2) - greatest(log_a1, log_a2)') }})
         end as log_likelihood
     from customer_terms
 ),
 
 totals as (
-    select
-        sum(customers * log_likelihood) as log_likelihood
+    select sum(customers * log_likelihood) as log_likelihood
     from customer_log_likelihood
+),
+
+customer_count as (
+    select cast(sum(customers) as {{ dbt.type_bigint() }}) as n_customers
+    from customers
 ),
 
 final as (
@@ -130,11 +134,12 @@ final as (
         chosen_parameters.a,
         chosen_parameters.b,
         totals.log_likelihood,
-        (select count(*) from users where users.btyd_frequency is not null) as n_customers,
+        coalesce(customer_count.n_customers, 0) as n_customers,
         chosen_parameters.method,
         chosen_parameters.converged
     from chosen_parameters
     cross join totals
+    cross join customer_count
 )
 
 select * from final
