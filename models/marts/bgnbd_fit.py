@@ -29,7 +29,10 @@ import math
 
 import numpy as np
 
-MIN_CUSTOMERS = 2  # fewer purchasers: nothing to fit (all parameters null)
+MIN_CUSTOMERS = 20  # default of the var bgnbd_min_purchasers: fewer purchasers, no fit
+# a parameter beyond e^+-MAX_LOG_PARAM means the likelihood has no interior maximum on this data
+# (e.g. nobody bought twice, or two customers): no parameters rather than absurd ones
+MAX_LOG_PARAM = 20.0
 START = (1.0, 1.0, 1.0, 1.0)  # r, alpha, a, b; alpha is rescaled to the data (below)
 MAX_ITERATIONS = 20000  # per Nelder-Mead run
 MAX_RESTARTS = 20
@@ -119,11 +122,13 @@ def nelder_mead(func, start, max_iterations=MAX_ITERATIONS, x_tol=X_TOLERANCE, f
     return simplex[best], float(values[best]), iterations
 
 
-def fit_bgnbd(x, t_x, big_t, weights=None) -> dict:
+def fit_bgnbd(x, t_x, big_t, weights=None, min_customers: int = MIN_CUSTOMERS) -> dict:
     """Maximum-likelihood BG/NBD parameters for per-customer (x, t_x, T) (optionally weighted).
 
     Returns {r, alpha, a, b, log_likelihood, n_customers, iterations, converged}; the
-    parameters are None when there are fewer than MIN_CUSTOMERS customers.
+    parameters are None when there are fewer than min_customers customers or no repeat
+    purchase, when the search
+    did not converge, or when a parameter ends beyond e^+-MAX_LOG_PARAM (no interior maximum).
     """
     x = np.asarray(x, dtype=np.int64)
     t_x = np.asarray(t_x, dtype=float)
@@ -132,7 +137,7 @@ def fit_bgnbd(x, t_x, big_t, weights=None) -> dict:
     n_customers = int(round(float(weights.sum())))
     empty = {"r": None, "alpha": None, "a": None, "b": None, "log_likelihood": None,
              "n_customers": n_customers, "iterations": 0, "converged": False}
-    if n_customers < MIN_CUSTOMERS:
+    if n_customers < max(int(min_customers), 2) or not np.any(x > 0):
         return empty
 
     def objective(log_params):
@@ -155,8 +160,8 @@ def fit_bgnbd(x, t_x, big_t, weights=None) -> dict:
         if iterations < MAX_ITERATIONS and improved <= F_TOLERANCE * 10:
             converged = True
             break
-    if not math.isfinite(value):
-        return empty
+    if not math.isfinite(value) or not converged or np.any(np.abs(point) >= MAX_LOG_PARAM):
+        return {**empty, "iterations": total_iterations}
     r, alpha, a, b = (float(v) for v in np.exp(point))
     return {"r": r, "alpha": alpha, "a": a, "b": b, "log_likelihood": -value,
             "n_customers": n_customers, "iterations": total_iterations, "converged": converged}
@@ -170,6 +175,8 @@ def _sql_number(value) -> str:
 
 def model(dbt, session):
     dbt.config(materialized="table")
+    # the var bgnbd_min_purchasers reaches this model through its YAML config
+    min_customers = int(float(dbt.config.get("bgnbd_min_purchasers") or MIN_CUSTOMERS))
     users = dbt.ref("fct_user_behavior")
     counts = users.query(
         "users",
@@ -187,9 +194,9 @@ def model(dbt, session):
     ).fetchall()
     if counts:
         x, t_x, big_t, weights = (np.array(col) for col in zip(*counts))
-        fit = fit_bgnbd(x, t_x, big_t, weights)
+        fit = fit_bgnbd(x, t_x, big_t, weights, min_customers)
     else:
-        fit = fit_bgnbd([], [], [], [])
+        fit = fit_bgnbd([], [], [], [], min_customers)
     method = "mle_nelder_mead" if fit["r"] is not None else "not_fitted"
     return session.sql(
         f"""

@@ -3,6 +3,13 @@
     purchases in the next bgnbd_horizon_days days. -#}
 {%- set horizon = bgnbd_horizon_days() -%}
 {%- set min_gaps = var('churn_min_gaps', 2) -%}
+{%- set max_error = var('bgnbd_max_truncation_error', 1e-9) -%}
+{#- the truncation error of 2F1 carried through the factors of E[Y] -#}
+{%- set error_bound -%}
+    (p_alive * abs((a + b + x - 1) / nullif(a - 1, 0))
+        * {{ churn_safe_exp('hyp_a * (ln(alpha + big_t) - ln(alpha + big_t + ' ~ horizon ~ '))') }}
+        * hyp2f1_tail_bound)
+{%- endset -%}
 
 with
 
@@ -136,12 +143,12 @@ forecast as (
         t_x,
         big_t,
         p_alive,
-        {{ bgnbd_expected_purchases('x', 'big_t', horizon, 'r', 'alpha', 'a', 'b', 'p_alive', 'hyp2f1') }}
-            as expected_purchases_next_n_days,
-        -- the truncation error of 2F1 carried through the same factors
-        p_alive * abs((a + b + x - 1) / nullif(a - 1, 0))
-        * {{ churn_safe_exp('hyp_a * (ln(alpha + big_t) - ln(alpha + big_t + ' ~ horizon ~ '))') }}
-        * hyp2f1_tail_bound as expected_purchases_error_bound
+        -- never a number less accurate than bgnbd_max_truncation_error
+        case
+            when {{ error_bound }} <= {{ max_error }}
+                then {{ bgnbd_expected_purchases('x', 'big_t', horizon, 'r', 'alpha', 'a', 'b', 'p_alive', 'hyp2f1') }}
+        end as expected_purchases_next_n_days,
+        {{ error_bound }} as expected_purchases_error_bound
     from scored
 ),
 
