@@ -1,0 +1,214 @@
+"""BG/NBD parameters (r, alpha, a, b) by maximum likelihood, fitted in the dbt run.
+
+DuckDB only: dbt-duckdb runs this file in-process (``def model(dbt, session)``). Other
+engines cannot run Python models; there ``bgnbd_parameters`` reads the var ``bgnbd_params``
+instead (docs/segments/churn.md). The model is enabled in ``_churn__models.yml`` only on
+DuckDB and only when that var is not set.
+
+The model: Fader, Hardie & Lee (2005), "Counting your customers the easy way: an alternative
+to the Pareto/NBD model", Marketing Science 24(2). Per purchaser, x = repeat purchase
+periods, t_x = period of the last purchase, T = periods since the first purchase (daily
+periods here: fct_user_behavior.btyd_frequency / btyd_recency_days / btyd_t_days).
+
+    LL(r, alpha, a, b) = sum_i [ ln G(r + x) - ln G(r) + r ln alpha
+                                 + ln G(a + b) + ln G(b + x) - ln G(b) - ln G(a + b + x)
+                                 + ln( (alpha + T)^-(r + x)
+                                       + [x > 0] a / (b + x - 1) (alpha + t_x)^-(r + x) ) ]
+
+x is a whole number, so every ln-Gamma difference is a finite sum,
+ln G(y + x) - ln G(y) = sum_{k < x} ln(y + k), and no special function is needed.
+
+It is maximised over (ln r, ln alpha, ln a, ln b) with the Nelder-Mead simplex method
+(numpy only), restarted from the best point until a restart no longer improves the
+log-likelihood, on the distinct (x, t_x, T) triples weighted by their customer counts.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+MIN_CUSTOMERS = 20  # default of the var bgnbd_min_purchasers: fewer purchasers, no fit
+# a parameter beyond e^+-MAX_LOG_PARAM means the likelihood has no interior maximum on this data
+# (e.g. nobody bought twice, or two customers): no parameters rather than absurd ones
+MAX_LOG_PARAM = 20.0
+START = (1.0, 1.0, 1.0, 1.0)  # r, alpha, a, b; alpha is rescaled to the data (below)
+MAX_ITERATIONS = 20000  # per Nelder-Mead run
+MAX_RESTARTS = 20
+X_TOLERANCE = 1e-10  # simplex size in ln-parameters
+F_TOLERANCE = 1e-10  # spread of the simplex's log-likelihoods
+
+
+def _log_rising(y: float, x_max: int) -> np.ndarray:
+    """[sum_{k<x} ln(y + k) for x = 0 .. x_max] = ln G(y + x) - ln G(y)."""
+    out = np.zeros(x_max + 1)
+    if x_max > 0:
+        out[1:] = np.cumsum(np.log(y + np.arange(x_max)))
+    return out
+
+
+def bgnbd_log_likelihood(params, x, t_x, big_t, weights) -> float:
+    """Total log-likelihood of the BG/NBD model; x whole numbers, weights customer counts."""
+    r, alpha, a, b = (float(p) for p in params)
+    if min(r, alpha, a, b) <= 0:
+        return -math.inf
+    x = np.asarray(x, dtype=np.int64)
+    x_max = int(x.max())
+    gamma_part = (
+        _log_rising(r, x_max)[x]
+        + _log_rising(b, x_max)[x]
+        - _log_rising(a + b, x_max)[x]
+    )
+    log_a1 = -(r + x) * np.log(alpha + big_t)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_a2 = np.where(
+            x > 0,
+            np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) - (r + x) * np.log(alpha + t_x),
+            -np.inf,
+        )
+    top = np.maximum(log_a1, log_a2)
+    log_sum = top + np.log(np.exp(log_a1 - top) + np.exp(log_a2 - top))
+    ll = gamma_part + r * math.log(alpha) + log_sum
+    total = float(np.sum(np.asarray(weights, dtype=float) * ll))
+    return total if math.isfinite(total) else -math.inf
+
+
+def nelder_mead(func, start, max_iterations=MAX_ITERATIONS, x_tol=X_TOLERANCE, f_tol=F_TOLERANCE):
+    """Minimise func from start (standard coefficients 1, 2, 0.5, 0.5). Returns (point, value, iterations)."""
+    n = len(start)
+    simplex = [np.asarray(start, dtype=float)]
+    for i in range(n):
+        p = np.array(start, dtype=float)
+        p[i] = p[i] + (0.05 * p[i] if p[i] != 0 else 0.00025) + 0.1
+        simplex.append(p)
+    values = [func(p) for p in simplex]
+    iterations = 0
+    while iterations < max_iterations:
+        order = np.argsort(values, kind="stable")
+        simplex = [simplex[i] for i in order]
+        values = [values[i] for i in order]
+        spread_x = max(float(np.max(np.abs(p - simplex[0]))) for p in simplex[1:])
+        spread_f = max(abs(v - values[0]) for v in values[1:])
+        if spread_x <= x_tol and spread_f <= f_tol:
+            break
+        iterations += 1
+        centroid = np.mean(simplex[:-1], axis=0)
+        worst = simplex[-1]
+        reflected = centroid + (centroid - worst)
+        f_r = func(reflected)
+        if f_r < values[0]:
+            expanded = centroid + 2.0 * (centroid - worst)
+            f_e = func(expanded)
+            if f_e < f_r:
+                simplex[-1], values[-1] = expanded, f_e
+            else:
+                simplex[-1], values[-1] = reflected, f_r
+        elif f_r < values[-2]:
+            simplex[-1], values[-1] = reflected, f_r
+        else:
+            if f_r < values[-1]:
+                contracted = centroid + 0.5 * (reflected - centroid)
+            else:
+                contracted = centroid + 0.5 * (worst - centroid)
+            f_c = func(contracted)
+            if f_c < min(f_r, values[-1]):
+                simplex[-1], values[-1] = contracted, f_c
+            else:
+                best = simplex[0]
+                simplex = [best] + [best + 0.5 * (p - best) for p in simplex[1:]]
+                values = [values[0]] + [func(p) for p in simplex[1:]]
+    best = int(np.argmin(values))
+    return simplex[best], float(values[best]), iterations
+
+
+def fit_bgnbd(x, t_x, big_t, weights=None, min_customers: int = MIN_CUSTOMERS) -> dict:
+    """Maximum-likelihood BG/NBD parameters for per-customer (x, t_x, T) (optionally weighted).
+
+    Returns {r, alpha, a, b, log_likelihood, n_customers, iterations, converged}; the
+    parameters are None when there are fewer than min_customers customers or no repeat
+    purchase, when the search
+    did not converge, or when a parameter ends beyond e^+-MAX_LOG_PARAM (no interior maximum).
+    """
+    x = np.asarray(x, dtype=np.int64)
+    t_x = np.asarray(t_x, dtype=float)
+    big_t = np.asarray(big_t, dtype=float)
+    weights = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=float)
+    n_customers = int(round(float(weights.sum())))
+    empty = {"r": None, "alpha": None, "a": None, "b": None, "log_likelihood": None,
+             "n_customers": n_customers, "iterations": 0, "converged": False}
+    if n_customers < max(int(min_customers), 2) or not np.any(x > 0):
+        return empty
+
+    def objective(log_params):
+        if np.any(np.abs(log_params) > 30):
+            return math.inf
+        return -bgnbd_log_likelihood(np.exp(log_params), x, t_x, big_t, weights)
+
+    # alpha is a time scale: start it at the mean customer age so daily and weekly data
+    # start equally far from the optimum
+    alpha0 = max(float(np.average(big_t, weights=weights)), 1e-3)
+    point = np.log(np.array([START[0], alpha0, START[2], START[3]]))
+    value = objective(point)
+    total_iterations = 0
+    converged = False
+    for _ in range(MAX_RESTARTS):
+        new_point, new_value, iterations = nelder_mead(objective, point)
+        total_iterations += iterations
+        improved = value - new_value
+        point, value = new_point, min(value, new_value)
+        if iterations < MAX_ITERATIONS and improved <= F_TOLERANCE * 10:
+            converged = True
+            break
+    if not math.isfinite(value) or not converged or np.any(np.abs(point) >= MAX_LOG_PARAM):
+        return {**empty, "iterations": total_iterations}
+    r, alpha, a, b = (float(v) for v in np.exp(point))
+    return {"r": r, "alpha": alpha, "a": a, "b": b, "log_likelihood": -value,
+            "n_customers": n_customers, "iterations": total_iterations, "converged": converged}
+
+
+def _sql_number(value) -> str:
+    if value is None:
+        return "null"
+    return repr(float(value))
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    # the var bgnbd_min_purchasers reaches this model through its YAML config
+    min_customers = int(float(dbt.config.get("bgnbd_min_purchasers") or MIN_CUSTOMERS))
+    users = dbt.ref("fct_user_behavior")
+    counts = users.query(
+        "users",
+        """
+        select
+            cast(btyd_frequency as bigint) as x,
+            cast(btyd_recency_days as double) as t_x,
+            cast(btyd_t_days as double) as big_t,
+            count(*) as customers
+        from users
+        where btyd_frequency is not null
+        group by 1, 2, 3
+        order by 1, 2, 3
+        """,
+    ).fetchall()
+    if counts:
+        x, t_x, big_t, weights = (np.array(col) for col in zip(*counts))
+        fit = fit_bgnbd(x, t_x, big_t, weights, min_customers)
+    else:
+        fit = fit_bgnbd([], [], [], [], min_customers)
+    method = "mle_nelder_mead" if fit["r"] is not None else "not_fitted"
+    return session.sql(
+        f"""
+        select
+            cast({_sql_number(fit['r'])} as double) as r,
+            cast({_sql_number(fit['alpha'])} as double) as alpha,
+            cast({_sql_number(fit['a'])} as double) as a,
+            cast({_sql_number(fit['b'])} as double) as b,
+            cast({_sql_number(fit['log_likelihood'])} as double) as log_likelihood,
+            cast({fit['n_customers']} as bigint) as n_customers,
+            cast({fit['iterations']} as bigint) as iterations,
+            {str(bool(fit['converged'])).lower()} as converged,
+            '{method}' as method
+        """
+    )
