@@ -128,28 +128,33 @@ def lift(audience: pd.DataFrame, campaigns: pd.DataFrame, orders: pd.DataFrame, 
     return pd.DataFrame(rows)
 
 
+def _missing(v) -> bool:
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v))
+
+
+def _same(a, b, rel_tol: float) -> bool:
+    if _missing(a) or _missing(b):
+        return _missing(a) and _missing(b)
+    if isinstance(b, (bool, np.bool_)) or isinstance(a, (bool, np.bool_)):
+        return bool(a) == bool(b)
+    if isinstance(b, (float, np.floating, int, np.integer)) and isinstance(a, (float, np.floating, int, np.integer)):
+        return math.isclose(float(a), float(b), rel_tol=rel_tol, abs_tol=1e-9)
+    if isinstance(b, (date, pd.Timestamp)) or isinstance(a, (date, pd.Timestamp)):
+        return _as_date(a) == _as_date(b)
+    return a == b
+
+
 def mismatches(got: pd.DataFrame, expected: pd.DataFrame, keys: list[str], rel_tol: float = 1e-9) -> list[str]:
-    """Cell differences between two frames on expected's columns, matched on keys."""
-    out = []
-    g = got.set_index(keys).sort_index()
-    e = expected.set_index(keys).sort_index()
-    if sorted(map(tuple, g.index.to_frame().astype(str).values)) != sorted(map(tuple, e.index.to_frame().astype(str).values)):
-        return [f"keys differ: only got {sorted(set(g.index) - set(e.index))[:5]}, only expected {sorted(set(e.index) - set(g.index))[:5]}"]
-    for col in e.columns:
-        for key in e.index:
-            a, b = g.at[key, col], e.at[key, col]
-            a_missing = a is None or a is pd.NA or a is pd.NaT or (isinstance(a, float) and math.isnan(a))
-            b_missing = b is None or b is pd.NA or b is pd.NaT or (isinstance(b, float) and math.isnan(b))
-            if a_missing or b_missing:
-                if a_missing != b_missing:
-                    out.append(f"{key} {col}: got {a!r}, expected {b!r}")
-                continue
-            if isinstance(b, (float, np.floating)) and not isinstance(b, bool):
-                if not math.isclose(float(a), float(b), rel_tol=rel_tol, abs_tol=1e-9):
-                    out.append(f"{key} {col}: got {a!r}, expected {b!r}")
-            elif isinstance(b, date) or isinstance(a, (pd.Timestamp, date)):
-                if _as_date(a) != _as_date(b):
-                    out.append(f"{key} {col}: got {a!r}, expected {b!r}")
-            elif a != b:
-                out.append(f"{key} {col}: got {a!r}, expected {b!r}")
-    return out
+    """Differences between two frames on expected's columns, rows matched on keys."""
+    g = got[[c for c in got.columns if c in expected.columns]].astype({k: str for k in keys})
+    e = expected.astype({k: str for k in keys})
+    merged = g.merge(e, on=keys, how="outer", suffixes=("__got", "__exp"), indicator=True)
+    out = [f"row only in {side}: {dict(zip(keys, r))}"
+           for side, name in (("got", "left_only"), ("expected", "right_only"))
+           for r in merged.loc[merged["_merge"] == name, keys].itertuples(index=False)]
+    both = merged[merged["_merge"] == "both"]
+    for col in (c for c in expected.columns if c not in keys):
+        for key, a, b in zip(both[keys].itertuples(index=False), both[f"{col}__got"], both[f"{col}__exp"]):
+            if not _same(a, b, rel_tol):
+                out.append(f"{tuple(key)} {col}: got {a!r}, expected {b!r}")
+    return out[:50]
