@@ -3,6 +3,10 @@
     the differences (docs/segments/measure_act.md, section 5). -#}
 
 {%- set z = lift_ci_z() %}
+{%- set days_after_send = days_between('campaigns.send_date', 'orders.order_date') %}
+{%- set squared_deviation -%}
+    (user_outcomes.window_revenue - group_means.revenue_per_user) * (user_outcomes.window_revenue - group_means.revenue_per_user)
+{%- endset %}
 
 with
 
@@ -34,8 +38,8 @@ window_orders as (
     inner join orders on audiences.user_id = orders.user_id
     cross join run_context
     where
-        {{ days_between('campaigns.send_date', 'orders.order_date') }} >= 1
-        and {{ days_between('campaigns.send_date', 'orders.order_date') }} <= campaigns.conversion_window_days
+        {{ days_after_send }} >= 1
+        and {{ days_after_send }} <= campaigns.conversion_window_days
         and orders.order_date <= run_context.as_of
 ),
 
@@ -88,8 +92,7 @@ group_variances as (
         group_means.assignment_group,
         case
             when max(group_means.users) > 1
-                then {{ exact_sum('(user_outcomes.window_revenue - group_means.revenue_per_user) * (user_outcomes.window_revenue - group_means.revenue_per_user)') }}
-                / cast(max(group_means.users) - 1 as {{ type_double() }})
+                then {{ exact_sum(squared_deviation) }} / cast(max(group_means.users) - 1 as {{ type_double() }})
         end as revenue_variance
     from group_means
     inner join user_outcomes

@@ -2,7 +2,12 @@
     next to their values at the previous as_of of the history (the latest one before this
     run's) and the change (docs/segments/measure_act.md, section 1). -#}
 
-{%- set compared = segment_kpi_compared() %}
+{%- set compared_columns = [] %}
+{%- for kpi in segment_kpi_compared() %}
+    {%- do compared_columns.append('current_rows.' ~ kpi) %}
+    {%- do compared_columns.append('previous_rows.' ~ kpi ~ ' as previous_' ~ kpi) %}
+    {%- do compared_columns.append('current_rows.' ~ kpi ~ ' - previous_rows.' ~ kpi ~ ' as ' ~ kpi ~ '_change') %}
+{%- endfor %}
 
 with
 
@@ -38,11 +43,7 @@ final as (
         current_rows.orders,
         current_rows.retention_eligible_users,
         current_rows.retained_users,
-        {%- for kpi in compared %}
-        current_rows.{{ kpi }},
-        previous_rows.{{ kpi }} as previous_{{ kpi }},
-        current_rows.{{ kpi }} - previous_rows.{{ kpi }} as {{ kpi }}_change{{ ',' if not loop.last }}
-        {%- endfor %}
+        {{ compared_columns | join(',\n        ') }}
     from current_rows
     cross join previous_run
     left join previous_rows
