@@ -68,7 +68,7 @@ cohort_periods as (
         cohorts.cohort_users,
         numbers.n as period_number
     from cohorts
-    inner join numbers on numbers.n <= cohorts.as_of_period_number
+    inner join numbers on cohorts.as_of_period_number >= numbers.n
 ),
 
 active_by_period as (
@@ -142,7 +142,9 @@ final as (
         dated.period_number,
         dated.period_start,
         {{ add_days('dated.next_period_start', -1) }} as period_end,
-        {{ days_between('dated.next_period_start', 'run_context.as_of') }} >= -1 as is_period_complete,
+        -- the period's last day (next start - 1) is on or before as_of
+        {{ days_between('dated.next_period_start', 'run_context.as_of') }}
+        >= -1 as is_period_complete,
         dated.cohort_users,
         dated.active_users,
         dated.active_users / cast(dated.cohort_users as {{ type_double() }}) as returned_share,

@@ -37,8 +37,8 @@ date_users as (
     from dates
     inner join user_days
         on
-            user_days.activity_date >= dates.mau_window_start
-            and user_days.activity_date <= dates.activity_date
+            dates.mau_window_start <= user_days.activity_date
+            and dates.activity_date >= user_days.activity_date
 ),
 
 counted as (

@@ -78,7 +78,7 @@ months as (
         bounds.first_month_index + numbers.n as month_index,
         {{ add_months('bounds.first_month_start', 'numbers.n') }} as month_start
     from bounds
-    inner join numbers on numbers.n <= bounds.as_of_month_index - bounds.first_month_index
+    inner join numbers on bounds.as_of_month_index - bounds.first_month_index >= numbers.n
 ),
 
 counted as (
@@ -99,7 +99,8 @@ final as (
     select
         counted.month_start,
         {{ add_days(add_months('counted.month_start', 1), -1) }} as month_end,
-        {{ days_between(add_months('counted.month_start', 1), 'run_context.as_of') }} >= -1 as is_month_complete,
+        {{ days_between(add_months('counted.month_start', 1), 'run_context.as_of') }}
+        >= -1 as is_month_complete,
         counted.active_users,
         counted.active_users_prev,
         counted.new_users,

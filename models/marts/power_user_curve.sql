@@ -3,6 +3,7 @@
     k of its days, k = 1 .. window. -#}
 
 {%- set windows = var('power_user_windows', [7, 28]) %}
+{%- set days_back = days_between('user_days.activity_date', 'run_context.as_of') %}
 
 with
 
@@ -36,8 +37,8 @@ user_window_days as (
     cross join run_context
     inner join windows
         on
-            {{ days_between('user_days.activity_date', 'run_context.as_of') }} >= 0
-            and {{ days_between('user_days.activity_date', 'run_context.as_of') }} < windows.window_days
+            {{ days_back }} >= 0
+            and {{ days_back }} < windows.window_days
     group by windows.window_days, user_days.user_id
 ),
 
@@ -65,7 +66,7 @@ curve as (
         numbers.n as active_days,
         coalesce(users_by_active_days.users, 0) as users
     from windows
-    inner join numbers on numbers.n >= 1 and numbers.n <= windows.window_days
+    inner join numbers on windows.window_days >= numbers.n and numbers.n >= 1
     left join users_by_active_days
         on
             windows.window_days = users_by_active_days.window_days
