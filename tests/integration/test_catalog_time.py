@@ -269,7 +269,7 @@ def test_demo_growth_accounting_identities(demo_build):
 
 
 HISTORY_TABLES = ("user_segment_history", "user_segments_snapshot", "segment_transitions")
-BACKFILL_DATES = [date(2024, 4, 30), date(2024, 5, 31), date(2024, 6, 15)]
+BACKFILL_DATES = [date(2024, 5, 31), date(2024, 6, 15)]
 
 
 def history_tables(db_path: Path) -> dict[str, list[tuple]]:
@@ -286,37 +286,37 @@ HISTORY_SELECT = "+user_segment_history +user_segments_snapshot +segment_transit
 
 @pytest.fixture(scope="module")
 def backfilled(tmp_path_factory):
+    """Four builds: backfill [d2, d1] (run as d1, d2); a plain build of d1 after d2 (out of
+    order); the backfill of d2 again."""
     data = generate(out_dir=tmp_path_factory.mktemp("time_backfill_data"), n_users=150, seed=77)
     work = tmp_path_factory.mktemp("time_backfill")
-    db_a = work / "a.duckdb"
+    db = work / "a.duckdb"
     dbt_vars = {"events_path": str(data.events_path)}
-    d1, d2, d3 = BACKFILL_DATES
-    run_backfill([d3, d1, d2], dbt_vars=dbt_vars, db_path=db_a, target_path=work / "target", select=HISTORY_SELECT)
-    first = history_tables(db_a)
-    # again over the existing history, latest date first: the script replays d2 then d3
-    run_backfill([d3, d2], dbt_vars=dbt_vars, db_path=db_a, target_path=work / "target", select=HISTORY_SELECT)
-    second = history_tables(db_a)
-    # plain builds out of date order into a fresh warehouse: the incremental history is order-free
-    db_b = work / "b.duckdb"
-    run_backfill([d3], dbt_vars=dbt_vars, db_path=db_b, target_path=work / "target", select=HISTORY_SELECT)
-    run_backfill([d1], dbt_vars=dbt_vars, db_path=db_b, target_path=work / "target", select=HISTORY_SELECT)
-    shuffled = history_tables(db_b)
-    return first, second, shuffled, db_a
+    d1, d2 = BACKFILL_DATES
+    kwargs = dict(dbt_vars=dbt_vars, db_path=db, target_path=work / "target", select=HISTORY_SELECT)
+    run_backfill([d2, d1], **kwargs)
+    first = history_tables(db)
+    run_backfill([d1], **kwargs)  # an earlier as_of after a later one
+    out_of_order = history_tables(db)
+    run_backfill([d2], **kwargs)
+    second = history_tables(db)
+    return first, out_of_order, second, db
 
 
-def test_backfill_twice_gives_identical_history(backfilled):
-    first, second, _, _ = backfilled
-    assert len(first["user_segment_history"]) > 0
+def test_backfill_again_gives_identical_history_snapshot_and_transitions(backfilled):
+    first, _, second, _ = backfilled
+    assert len(first["user_segment_history"]) > 0 and len(first["segment_transitions"]) > 0
     for name in HISTORY_TABLES:
         assert first[name] == second[name], name
 
 
 def test_history_does_not_depend_on_build_order(backfilled):
-    first, _, shuffled, _ = backfilled
-    kept = {BACKFILL_DATES[0], BACKFILL_DATES[2]}
-    expected = [row for row in first["user_segment_history"] if _norm(row[0]) in kept]
-    assert len(expected) > 0
-    assert shuffled["user_segment_history"] == expected
+    first, out_of_order, _, _ = backfilled
+    assert out_of_order["user_segment_history"] == first["user_segment_history"]
+    # the snapshot is rewound to the earlier as_of: its versions from d2 on are gone
+    d2 = BACKFILL_DATES[1]
+    assert not any(_norm(row[-2]) == d2 for row in out_of_order["user_segments_snapshot"])
+    assert any(_norm(row[-2]) == d2 for row in first["user_segments_snapshot"])
 
 
 def test_backfilled_history_snapshot_and_transitions_agree(backfilled):
@@ -338,7 +338,7 @@ def test_backfilled_history_snapshot_and_transitions_agree(backfilled):
             assert (merged[dim] == merged[f"{dim}_snap"]).all(), (as_of, dim)
     assert {_norm(v) for v in snapshot["dbt_valid_from"]} <= set(BACKFILL_DATES)
     # transitions of the last step: the two latest as_of dates, against the reference
-    expected = ref.segment_transitions(history, BACKFILL_DATES[1], BACKFILL_DATES[2])
+    expected = ref.segment_transitions(history, BACKFILL_DATES[0], BACKFILL_DATES[1])
     problems = frame_problems(transitions, expected, ["segment_dimension", "from_value", "to_value"],
                               "segment_transitions")
     assert not problems, "\n".join(problems)
