@@ -6,7 +6,7 @@
         'key_events': none,
         'feature_adoption_min_uses': 1,
         'adoption_explorer_min_features': 2,
-        'adoption_power_min_breadth': 0.5,
+        'adoption_power_min_breadth': 0.7,
         'feature_retention_windows': [30, 60, 90],
         'first_n_days': 14,
         'first_n_days_metric': 'revenue',
