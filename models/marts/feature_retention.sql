@@ -2,7 +2,10 @@
     feature_retention_windows): retention of users who adopted the feature before day N
     against those who did not (docs/segments/product.md, section 1.3). -#}
 
-{%- set windows = feature_retention_windows() %}
+{%- set window_selects = [] %}
+{%- for w in feature_retention_windows() %}
+    {%- do window_selects.append('select ' ~ w ~ ' as window_days') %}
+{%- endfor %}
 
 with
 
@@ -37,12 +40,7 @@ features as (
 ),
 
 windows as (
-    {%- for w in windows %}
-    select {{ w }} as window_days
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    {{ window_selects | join(' union all ') }}
 ),
 
 eligible as (

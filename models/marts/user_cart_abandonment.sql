@@ -133,7 +133,10 @@ joined as (
         coalesce(per_user.open_abandoned_carts, 0) as open_abandoned_carts,
         coalesce(per_user.abandoned_cart_value, 0) as abandoned_cart_value,
         per_user.last_abandoned_at,
-        {{ days_between('per_user.last_abandoned_date', 'users.as_of') }} as days_since_cart_abandoned
+        {{ days_between(
+            'per_user.last_abandoned_date',
+            'users.as_of'
+        ) }} as days_since_cart_abandoned
     from users
     left join per_user on users.user_id = per_user.user_id
 ),

@@ -80,11 +80,17 @@ final as (
         feature_categories.category,
         user_features.first_used_at,
         user_features.first_used_date,
-        {{ days_between('users.first_seen_date', 'user_features.first_used_date') }} as days_to_adopt,
+        {{ days_between(
+            'users.first_seen_date',
+            'user_features.first_used_date'
+        ) }} as days_to_adopt,
         user_features.uses,
         user_features.active_days_using,
         user_features.last_used_date,
-        {{ days_between('user_features.last_used_date', 'users.as_of') }} as days_since_last_used
+        {{ days_between(
+            'user_features.last_used_date',
+            'users.as_of'
+        ) }} as days_since_last_used
     from user_features
     inner join users on user_features.user_id = users.user_id
     inner join feature_categories on user_features.feature = feature_categories.feature

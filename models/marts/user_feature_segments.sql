@@ -57,8 +57,9 @@ joined as (
         feature_count.features_in_taxonomy,
         case
             when feature_count.features_in_taxonomy > 0
-                then cast(coalesce(per_user.features_adopted, 0) as {{ type_double() }})
-                / feature_count.features_in_taxonomy
+                then
+                    cast(coalesce(per_user.features_adopted, 0) as {{ type_double() }})
+                    / feature_count.features_in_taxonomy
         end as feature_breadth,
         per_user.first_feature,
         per_user.first_feature_at

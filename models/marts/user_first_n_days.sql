@@ -46,7 +46,9 @@ active_in_window as (
         count(*) as active_days
     from user_days
     inner join users on user_days.user_id = users.user_id
-    where {{ days_between('users.first_seen_date', 'user_days.activity_date') }} < {{ n_days }}
+    where
+        {{ days_between('users.first_seen_date', 'user_days.activity_date') }}
+        < {{ n_days }}
     group by user_days.user_id
 ),
 
@@ -57,7 +59,9 @@ orders_in_window as (
         {{ exact_sum('orders.revenue') }} as revenue
     from orders
     inner join users on orders.user_id = users.user_id
-    where {{ days_between('users.first_seen_date', 'orders.order_date') }} < {{ n_days }}
+    where
+        {{ days_between('users.first_seen_date', 'orders.order_date') }}
+        < {{ n_days }}
     group by orders.user_id
 ),
 
@@ -67,7 +71,9 @@ key_events_in_window as (
         count(*) as key_events
     from key_events
     inner join users on key_events.user_id = users.user_id
-    where {{ days_between('users.first_seen_date', 'key_events.event_date') }} < {{ n_days }}
+    where
+        {{ days_between('users.first_seen_date', 'key_events.event_date') }}
+        < {{ n_days }}
     group by key_events.user_id
 ),
 
