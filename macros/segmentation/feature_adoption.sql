@@ -1,0 +1,63 @@
+{#- Feature adoption (docs/segments/product.md, section 1).
+
+    taxonomy_events():        select over the seed event_taxonomy with event names normalised
+                              like the event log (the body of an import CTE)
+    key_event_condition(col): SQL condition "col is a key event": col in the var key_events
+                              when it is set, else in the seed rows with is_key_event
+    adoption_segment(...):    the adoption label, first match wins:
+                                none           features_adopted = 0
+                                power_adopter  feature_breadth >= adoption_power_min_breadth
+                                explorer       features_adopted >= adoption_explorer_min_features
+                                single_feature otherwise -#}
+
+{% macro taxonomy_events() -%}
+    select
+        {{ normalize_event_name('event_name') }} as event_name,
+        feature,
+        category,
+        is_key_event
+    from {{ ref('event_taxonomy') }}
+{%- endmacro %}
+
+{% macro key_event_condition(column) -%}
+    {%- if product_var('key_events') is not none -%}
+        {{ column }} in {{ product_event_list('key_events') }}
+    {%- else -%}
+        {{ column }} in (
+            select {{ normalize_event_name('event_name') }}
+            from {{ ref('event_taxonomy') }}
+            where is_key_event
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro adoption_segment(features_adopted='features_adopted', feature_breadth='feature_breadth') -%}
+    case
+        when {{ features_adopted }} = 0 then 'none'
+        when {{ feature_breadth }} >= {{ product_number_var('adoption_power_min_breadth') }} then 'power_adopter'
+        when {{ features_adopted }} >= {{ product_int_var('adoption_explorer_min_features', 1) }} then 'explorer'
+        else 'single_feature'
+    end
+{%- endmacro %}
+
+{% macro adoption_segment_labels() -%}
+    {{ return(['none', 'single_feature', 'explorer', 'power_adopter']) }}
+{%- endmacro %}
+
+{#- The var feature_retention_windows as a list of whole numbers of days (>= 1). -#}
+{% macro feature_retention_windows() -%}
+    {%- set windows = product_var('feature_retention_windows') -%}
+    {%- if windows is string or windows is number -%}{%- set windows = [windows] -%}{%- endif -%}
+    {%- set out = [] -%}
+    {%- for w in windows -%}
+        {%- set n = w | int(0) -%}
+        {%- if n < 1 or (w | string | trim) != (n | string) -%}
+            {{ exceptions.raise_compiler_error("feature_retention_windows must be whole numbers of days >= 1, got '" ~ w ~ "'") }}
+        {%- endif -%}
+        {%- if n not in out -%}{%- do out.append(n) -%}{%- endif -%}
+    {%- endfor -%}
+    {%- if out | length == 0 -%}
+        {{ exceptions.raise_compiler_error("feature_retention_windows must hold at least one window") }}
+    {%- endif -%}
+    {{ return(out | sort) }}
+{%- endmacro %}
