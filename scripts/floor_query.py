@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import re
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -60,7 +61,7 @@ OUTPUT_COLUMNS = FCT_COLUMNS + SCORE_COLUMNS
 # The DuckDB floor
 # --------------------------------------------------------------------------------------
 
-# One statement; {events}, {purchase_events}, {min_event_ts}, {max_event_date},
+# One statement; {events}, {ws}, {purchase_events}, {min_event_ts}, {max_event_date},
 # {max_revenue} and {bins} are filled in by floor_sql(). Notes on equivalence with the models:
 # * Exact duplicates and repeated event ids: the models number rows twice among the usable
 #   rows (exact copy: partition by every typed column, order by position; event id: partition
@@ -69,7 +70,7 @@ OUTPUT_COLUMNS = FCT_COLUMNS + SCORE_COLUMNS
 #   position): an exact copy of that row shares its event_id and event_ts and comes later. So
 #   rows with an event_id need only the event_id window and rows without one only the
 #   exact-copy window (one window over both, partitioned by event_id or every column, costs
-#   twice the CPU on 9M rows).
+#   twice the CPU on 9M rows). Exact copies compare the properties text (the models its md5).
 # * as_of is the latest valid event date, so no valid event is after as_of (the models'
 #   after_as_of status is empty under the default vars) and every valid event is clean.
 # * Orders: every purchase event belongs to exactly one order, so a user's order count is
@@ -318,8 +319,6 @@ _NAME_SEPARATORS = r"[ \t\n\x0b\x0c\r.\-]+"
 
 def normalise_event_name(name: str) -> str:
     """Trimmed, lower-cased, runs of spaces, hyphens and dots as one '_'."""
-    import re
-
     return re.sub(_NAME_SEPARATORS, "_", name.strip(ASCII_WHITESPACE).lower())
 
 
@@ -416,7 +415,8 @@ def compute_pandas(events: pd.DataFrame, max_event_date: date | None = None) -> 
     purchases = df[df["is_purchase"]].copy()
     purchases["revenue"] = purchases["revenue"].fillna(0.0)
     # an order is (user, order_id); a purchase without order_id is an order of its own
-    purchases["order_key"] = purchases["order_id"].fillna(pd.Series("event:" + purchases.index.astype(str), index=purchases.index))
+    own_order = pd.Series("event:" + purchases.index.astype(str), index=purchases.index)
+    purchases["order_key"] = purchases["order_id"].fillna(own_order)
     orders = purchases.groupby("user_id").agg(
         orders=("order_key", "nunique"), revenue=("revenue", "sum"),
         first_purchase_at=("event_ts", "min"), last_purchase_at=("event_ts", "max"),

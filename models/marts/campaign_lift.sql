@@ -180,7 +180,7 @@ final as (
         send_date,
         conversion_window_days,
         window_end_date,
-        as_of >= window_end_date as is_window_complete,
+        coalesce(as_of >= window_end_date, false) as is_window_complete,
         greatest(0, least(conversion_window_days, days_since_send)) as days_observed,
         ---------- conversion
         treatment_users,

@@ -13,7 +13,9 @@ user_days as (
 ),
 
 run_context as (
-    select {{ as_of_date() }} as as_of
+    -- no row when nothing is valid (as_of is null): no dates to report
+    select as_of from {{ ref('stg_run_context') }}
+    where as_of is not null
 ),
 
 numbers as (

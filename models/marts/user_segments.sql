@@ -24,6 +24,38 @@ consent as (
     select * from {{ ref('user_marketing_consent') }}
 ),
 
+occasion as (
+    select * from {{ ref('user_occasion_segments') }}
+),
+
+benefits as (
+    select * from {{ ref('user_benefit_segments') }}
+),
+
+loyalty as (
+    select * from {{ ref('user_loyalty_segments') }}
+),
+
+features as (
+    select * from {{ ref('user_feature_segments') }}
+),
+
+first_days as (
+    select * from {{ ref('user_first_n_days') }}
+),
+
+journey as (
+    select * from {{ ref('user_journey_stages') }}
+),
+
+carts as (
+    select * from {{ ref('user_cart_abandonment') }}
+),
+
+churn as (
+    select * from {{ ref('user_churn_risk') }}
+),
+
 final as (
     select
         facts.user_id,
@@ -53,6 +85,32 @@ final as (
         ---------- usage and lifecycle
         usage.usage_tier,
         lifecycle.lifecycle_stage,
+        ---------- occasion and benefits sought
+        occasion.weekday_segment,
+        occasion.is_holiday_buyer,
+        occasion.dominant_daypart,
+        occasion.dominant_season,
+        benefits.benefit_segment,
+        benefits.discount_order_share,
+        benefits.price_band,
+        ---------- loyalty
+        loyalty.loyalty_segment,
+        loyalty.tenure_days,
+        loyalty.consecutive_active_months,
+        loyalty.is_advocate,
+        ---------- product usage and journey
+        features.features_adopted,
+        features.feature_breadth,
+        features.adoption_segment,
+        first_days.first_n_days_label,
+        journey.journey_stage,
+        carts.is_cart_abandoner,
+        carts.abandoned_cart_value,
+        carts.days_since_cart_abandoned,
+        ---------- churn risk
+        churn.churn_risk_band,
+        churn.p_alive,
+        churn.expected_purchases_next_n_days,
         ---------- privacy
         consent.has_marketing_consent
     from facts
@@ -60,6 +118,14 @@ final as (
     inner join usage on facts.user_id = usage.user_id
     inner join lifecycle on facts.user_id = lifecycle.user_id
     inner join consent on facts.user_id = consent.user_id
+    inner join occasion on facts.user_id = occasion.user_id
+    inner join benefits on facts.user_id = benefits.user_id
+    inner join loyalty on facts.user_id = loyalty.user_id
+    inner join features on facts.user_id = features.user_id
+    inner join first_days on facts.user_id = first_days.user_id
+    inner join journey on facts.user_id = journey.user_id
+    inner join carts on facts.user_id = carts.user_id
+    inner join churn on facts.user_id = churn.user_id
 )
 
 select * from final
