@@ -4,6 +4,8 @@
     The dimensions are the label columns of user_segments named in the var segment_dimensions. -#}
 
 {%- set dimensions = var('segment_dimensions', ['rfm_segment', 'usage_tier', 'lifecycle_stage']) %}
+{#- a null label (e.g. no dominant daypart without orders) is its own segment -#}
+{%- set null_label = var('segment_null_label', '(none)') | replace("'", "''") %}
 
 with
 
@@ -22,7 +24,7 @@ by_segment as (
     {%- for dimension in dimensions %}
         select
             '{{ dimension }}' as segment_dimension,
-            cast({{ dimension }} as {{ dbt.type_string() }}) as segment_value,
+            coalesce(cast({{ dimension }} as {{ dbt.type_string() }}), '{{ null_label }}') as segment_value,
             count(*) as users,
             count(case when is_purchaser then 1 end) as purchasers,
             {{ exact_sum('revenue') }} as revenue
