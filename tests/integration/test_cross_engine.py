@@ -3,10 +3,12 @@
 Postgres reads the events from a table loaded here (it has no file reader); Spark from a
 table in its own catalogue, in a local session of this process (dbt-spark `method: session`).
 
-`fct_user_behavior`, `user_segments` and `segment_summary` must be identical row for row
+Every mart (the core ones and the whole segment catalogue) must be identical row for row
 after ordering by their keys, with floats rounded to 9 decimal places (the documented
 cross-engine precision: engines may differ in the last bits of a float division) and
-timestamps compared as UTC microseconds.
+timestamps compared as UTC microseconds. The BG/NBD parameters are given as a var here
+(Postgres and Spark cannot run the DuckDB-only fitting model), so the scoring SQL of
+P(alive) and expected purchases is compared on all three engines.
 """
 
 from __future__ import annotations
@@ -24,12 +26,27 @@ from scripts.generate_events import generate
 from tests.integration.conftest import run_dbt_build
 
 FLOAT_DECIMALS = 9
-COMPARED = {
-    "fct_user_behavior": ["user_id"],
-    "user_segments": ["user_id"],
+PER_USER = [
+    "fct_user_behavior", "user_segments", "user_rfm_segments", "user_usage_tiers", "user_lifecycle_stages",
+    "user_occasion_segments", "user_benefit_segments", "user_loyalty_segments", "user_feature_segments",
+    "user_first_n_days", "user_journey_stages", "user_cart_abandonment", "user_churn_risk",
+]
+COMPARED: dict[str, list[str]] = {
+    **{name: ["user_id"] for name in PER_USER},
     "segment_summary": ["segment_dimension", "segment_value"],
+    "user_feature_adoption": ["user_id", "feature"],
+    "feature_retention": ["feature", "window_days"],
+    "cohort_retention": ["cohort_grain", "cohort_start", "period_number"],
+    "growth_accounting": ["month_start"],
+    "power_user_curve": ["window_days", "active_days"],
+    "daily_stickiness": ["activity_date"],
+    "user_segment_history": ["as_of", "user_id"],
+    "segment_kpis": ["segment_dimension", "segment_value"],
+    "campaign_audiences": ["campaign_id", "user_id"],
+    "campaign_lift": ["campaign_id"],
+    "bgnbd_parameters": ["method"],
 }
-DBT_VARS = {"max_event_date": "2030-01-01"}
+DBT_VARS = {"max_event_date": "2030-01-01", "bgnbd_params": {"r": 0.6, "alpha": 12.0, "a": 0.7, "b": 2.4}}
 
 
 def normalise(value: Any) -> Any:
