@@ -107,7 +107,8 @@ def run_spark_build(
     # the salt of this build, whatever the session was created with (profiles.yml sets it too)
     spark.conf.set(SALT_CONF, salt_hex())
     return invoke(
-        ["build", "--target", "spark"] + list(extra_args or []),
+        # unit tests tagged not_on_spark hit a Spark local-mode bug in dbt's comparison query
+        ["build", "--target", "spark", "--exclude", "tag:not_on_spark"] + list(extra_args or []),
         dbt_vars=dbt_vars,
         target_path=Path(target_path),
         check=check,
