@@ -40,7 +40,7 @@ audience_dates as (
         coalesce(max(history_dates.as_of), max(run_context.as_of)) as audience_as_of
     from campaigns
     cross join run_context
-    left join history_dates on history_dates.as_of <= campaigns.send_date
+    left join history_dates on campaigns.send_date >= history_dates.as_of
     group by campaigns.campaign_id
 ),
 

@@ -1,3 +1,5 @@
+{{ config(materialized=bi_materialization()) }}
+
 {#- One row per campaign of the seed: conversion and revenue of treatment vs holdout in the
     conversion window after the send date, with normal-approximation confidence intervals of
     the differences (docs/segments/measure_act.md, section 5). -#}

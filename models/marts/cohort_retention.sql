@@ -1,3 +1,5 @@
+{{ config(materialized=bi_materialization()) }}
+
 {#- Acquisition cohorts x periods since first seen (docs/segments/time.md, section 2).
     A user's cohort is the month / ISO week of their first active day; period N is the
     calendar-period difference between an active day and the cohort start. -#}

@@ -1,3 +1,5 @@
+{{ config(materialized=bi_materialization()) }}
+
 {#- Daily stickiness (docs/segments/time.md, section 5): DAU, trailing-7-day WAU and
     trailing MAU (var stickiness_mau_days, default 28) for each of the last
     var('stickiness_days') days up to as_of, and DAU / MAU. -#}

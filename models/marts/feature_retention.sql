@@ -1,3 +1,5 @@
+{{ config(materialized=bi_materialization()) }}
+
 {#- One row per feature of the event_taxonomy and retention window (var
     feature_retention_windows): retention of users who adopted the feature before day N
     against those who did not (docs/segments/product.md, section 1.3). -#}

@@ -1,3 +1,5 @@
+{{ config(materialized=bi_materialization()) }}
+
 {#- Monthly growth accounting (docs/segments/time.md, section 3): every calendar month from
     the first active month up to the month of as_of, active users split into new, retained
     and resurrected, the users lost since last month (churned) and the quick ratio. -#}

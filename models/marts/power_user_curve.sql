@@ -1,3 +1,5 @@
+{{ config(materialized=bi_materialization()) }}
+
 {#- Power-user curve (docs/segments/time.md, section 4): for each trailing window of
     var('power_user_windows') days ending on as_of, how many users were active on exactly
     k of its days, k = 1 .. window. -#}

@@ -1,3 +1,5 @@
+{{ config(materialized=bi_materialization()) }}
+
 {#- One row per segment dimension x value at the run's as_of: the KPIs of segment_kpi_history
     next to their values at the previous as_of of the history (the latest one before this
     run's) and the change (docs/segments/measure_act.md, section 1). -#}

@@ -1,3 +1,5 @@
+{{ config(materialized=bi_materialization()) }}
+
 {#- Users moving between segment labels (docs/segments/time.md, section 7): for each
     segment dimension, from-label x to-label, between the as_of var transition_from_as_of
     (default: the latest as_of in user_segment_history before this run's) and this run's
