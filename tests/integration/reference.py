@@ -19,6 +19,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import yaml
 
 EPOCH = date(1970, 1, 1)
 
@@ -881,3 +882,24 @@ MODEL_KEYS = {
     "user_lifecycle_stages": ["user_id"],
     "segment_summary": ["segment_dimension", "segment_value"],
 }
+
+
+def project_segment_dimensions() -> list[str]:
+    """The label columns the project summarises and tracks: dbt_project.yml's var
+    segment_dimensions (configuration, not SQL)."""
+    from pathlib import Path
+
+    project = yaml.safe_load((Path(__file__).resolve().parents[2] / "dbt_project.yml").read_text())
+    return list(project["vars"]["segment_dimensions"])
+
+
+CORE_SEGMENT_DIMENSIONS = ("rfm_segment", "usage_tier", "lifecycle_stage")
+
+
+def comparable(model: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """A built relation cut to what this reference computes: segment_summary also summarises
+    the catalogue's label columns (reference_*.py check those labels), this reference the
+    core dimensions."""
+    if model == "segment_summary" and "segment_dimension" in frame.columns:
+        return frame[frame["segment_dimension"].isin(CORE_SEGMENT_DIMENSIONS)].reset_index(drop=True)
+    return frame

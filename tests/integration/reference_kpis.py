@@ -14,7 +14,10 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-DEFAULT_DIMENSIONS = ["rfm_segment", "usage_tier", "lifecycle_stage"]
+from tests.integration.reference import project_segment_dimensions
+
+# the label columns the project is configured with (dbt_project.yml, var segment_dimensions)
+DEFAULT_DIMENSIONS = project_segment_dimensions()
 DEFAULT_SALT = "behavioral_segments-audiences"
 Z95 = 1.959963984540054
 HASH_DIGITS = 13

@@ -11,6 +11,8 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from tests.integration.reference import project_segment_dimensions
+
 EPOCH_MONDAY = date(1970, 1, 5)
 
 
@@ -169,9 +171,11 @@ def daily_stickiness(user_days: pd.DataFrame, as_of: date, days: int = 90, mau_d
 
 
 def segment_transitions(history: pd.DataFrame, from_as_of: date, to_as_of: date,
-                        dimensions=("rfm_segment", "usage_tier", "lifecycle_stage"),
+                        dimensions: tuple[str, ...] | None = None,
                         missing: str = "(none)") -> pd.DataFrame:
-    """From a user_segment_history frame (as_of, user_id, <dimensions>)."""
+    """From a user_segment_history frame (as_of, user_id, <dimensions>); the dimensions default
+    to the project's var segment_dimensions."""
+    dimensions = tuple(dimensions or project_segment_dimensions())
     as_of = history["as_of"].map(to_date)
     before = history[as_of == from_as_of].set_index("user_id")
     after = history[as_of == to_as_of].set_index("user_id")

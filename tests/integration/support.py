@@ -20,6 +20,7 @@ import pandas as pd
 from tests.integration.conftest import DbtBuild
 from tests.integration.reference import (
     MODEL_KEYS,
+    comparable,
     compute_reference,
     frame_mismatches,
     normalise_event_name,
@@ -137,7 +138,7 @@ def spec_reference(raw: pd.DataFrame, *, purchase_events=("purchase",), max_reve
 def mart_mismatches(build: DbtBuild, ref: dict[str, pd.DataFrame]) -> list[str]:
     problems = []
     for model, keys in MODEL_KEYS.items():
-        problems += [f"[{model}] {p}" for p in frame_mismatches(build.table(model), ref[model], keys)]
+        problems += [f"[{model}] {p}" for p in frame_mismatches(comparable(model, build.table(model)), ref[model], keys)]
     # user_segments is the join of the per-user marts
     seg = build.table("user_segments")
     if ref["fct_user_behavior"].empty:

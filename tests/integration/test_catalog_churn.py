@@ -25,8 +25,9 @@ from tests.integration.reference import frame_mismatches
 
 ROOT = Path(__file__).resolve().parents[2]
 CDNOW = ROOT / "tests" / "fixtures" / "cdnow" / "cdnow_customers_summary.csv"
-# only what churn risk needs (and its data tests): keeps the two builds here short
-BUILD_COMMAND = ("build", "--select", "+user_churn_risk", "--indirect-selection", "cautious",
+# only what churn risk needs (and its data tests), plus the clean events the reference reads:
+# keeps the two builds here short
+BUILD_COMMAND = ("build", "--select", "+user_churn_risk", "+stg_events", "--indirect-selection", "cautious",
                  "--exclude", "test_type:unit")
 AS_OF = date(2024, 6, 30)
 # Fader, Hardie & Lee (2005), CDNOW, weekly periods: MLE and log-likelihood as published

@@ -19,6 +19,7 @@ import pytest
 from tests.integration.conftest import DbtBuild, run_dbt_build
 from tests.integration.reference import (
     MODEL_KEYS,
+    comparable,
     compute_reference,
     frame_mismatches,
     table,
@@ -87,7 +88,7 @@ def assert_rows(actual: pd.DataFrame, keys: list[str], expected: list[dict[str, 
 def assert_matches_reference(case: Case) -> None:
     problems = []
     for model, keys in MODEL_KEYS.items():
-        p = frame_mismatches(case.table(model), case.ref[model], keys)
+        p = frame_mismatches(comparable(model, case.table(model)), case.ref[model], keys)
         problems += [f"[{model}] {x}" for x in p]
     p = frame_mismatches(warehouse_row_status(case.build), case.ref["row_status"], ["event_row_id"])
     problems += [f"[row_status] {x}" for x in p]

@@ -16,6 +16,7 @@ import pytest
 from tests.integration.conftest import run_dbt_build
 from tests.integration.reference import (
     MODEL_KEYS,
+    comparable,
     compute_reference,
     frame_mismatches,
     query,
@@ -131,7 +132,7 @@ def accounting_mismatches(build, ref: dict[str, pd.DataFrame], n_raw: int) -> li
 def compare_all(build, ref: dict[str, pd.DataFrame], n_raw: int) -> None:
     problems: list[str] = []
     for model, keys in MODEL_KEYS.items():
-        problems += [f"[{model}] {p}" for p in frame_mismatches(table(build, model), ref[model], keys)]
+        problems += [f"[{model}] {p}" for p in frame_mismatches(comparable(model, table(build, model)), ref[model], keys)]
     problems += [f"[row_status] {p}" for p in row_status_mismatches(build, ref)]
     problems += [f"[accounting] {p}" for p in accounting_mismatches(build, ref, n_raw)]
     assert not problems, "warehouse != reference\n" + "\n".join(problems)
