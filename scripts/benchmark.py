@@ -259,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
             rows[-3]["note"] = f"{100 * inc_s / full_s:.1f}% of the full build; node time: {parts}"
             if not args.keep:
                 shutil.rmtree(size_dir, ignore_errors=True)
+            if args.json:  # after every size, so a later size that fails loses nothing
+                args.json.write_text(json.dumps({"machine": machine(), "results": rows}, indent=2))
 
     table = Table(title=f"Benchmark on {machine()}", title_justify="left")
     for col in ["events", "step", "median s", "events/s", "peak RSS MB", "x floor", "runs", "note"]:
