@@ -195,10 +195,13 @@ def _pgoptions_with_salt(existing: str | None, salt: str) -> str:
 def run_postgres_build(
     dbt_vars: dict[str, Any] | None,
     target_path: str | Path,
-    command: tuple[str, ...] = ("build",),
+    command: tuple[str, ...] = ("build", "--full-refresh"),
     check: bool = True,
 ) -> dbt_invoke.DbtStepResult:
     """``dbt <command> --target postgres`` over the source table (``events_from_source: true``).
+
+    The default rebuilds every incremental model from scratch: the schema outlives the test
+    run, and an incremental run would start from a table an earlier run (or code) left there.
 
     ``dbt_vars`` are merged over ``{"events_from_source": True}`` (give ``events_source_schema``
     / ``events_source_table`` when the table is not ``raw.events``). The PII salt, when

@@ -108,7 +108,8 @@ def run_spark_build(
     spark.conf.set(SALT_CONF, salt_hex())
     return invoke(
         # unit tests tagged not_on_spark hit a Spark local-mode bug in dbt's comparison query
-        ["build", "--target", "spark", "--exclude", "tag:not_on_spark"] + list(extra_args or []),
+        # --full-refresh: the warehouse folder may hold an earlier run's incremental tables
+        ["build", "--full-refresh", "--target", "spark", "--exclude", "tag:not_on_spark"] + list(extra_args or []),
         dbt_vars=dbt_vars,
         target_path=Path(target_path),
         check=check,
