@@ -140,6 +140,8 @@ final as (
     from chosen_parameters
     cross join totals
     cross join customer_count
+    -- nothing is valid (as_of is null): no parameters to report
+    where {{ as_of_date() }} is not null
 )
 
 select * from final

@@ -125,6 +125,8 @@ final as (
         shares.adopters_retained_share - shares.non_adopters_retained_share as retained_share_difference
     from shares
     cross join run_context
+    -- nothing is valid (as_of is null): no rows
+    where run_context.as_of is not null
 )
 
 select * from final

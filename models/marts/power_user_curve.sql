@@ -91,6 +91,8 @@ final as (
     from curve
     inner join window_totals on curve.window_days = window_totals.window_days
     cross join run_context
+    -- nothing is valid (as_of is null): no rows
+    where run_context.as_of is not null
 )
 
 select * from final
