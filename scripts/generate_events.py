@@ -132,7 +132,7 @@ TRAITS: tuple[str, ...] = (
     "budget",  # >= 1 order; every purchased item has a list price < 20
     "multi_feature_adopter",  # >= 12 active days, one feature event a day cycling all 6 features
     "no_feature",  # never a feature event (use_*, share_product, write_review, refer_friend, export_list)
-    "advocate",  # >= 6 write_review / refer_friend events, on the user's 6 latest active days
+    "advocate",  # >= 10 write_review / refer_friend events, on the user's 10 latest active days
 )
 TRAIT_BIT: dict[str, int] = {t: 1 << i for i, t in enumerate(TRAITS)}
 DAY_TRAITS: tuple[str, ...] = TRAITS[:8]
@@ -159,7 +159,7 @@ PREMIUM_MIN_PRICE = 100.0  # premium: every item >= this list price
 BUDGET_MAX_PRICE = 20.0  # budget: every item < this list price
 MIN_BAND_PRODUCTS = 10  # the catalogue keeps at least this many premium and budget products
 FAST_START_QTY = 3  # fast_starter's first-day order: 3 items of a premium product (>= 225 after 25% off)
-ADVOCATE_DAYS = 6  # advocate: one write_review / refer_friend on each of the latest 6 active days
+ADVOCATE_DAYS = 10  # advocate: one write_review / refer_friend on each of the latest 10 active days
 MULTI_FEATURE_MIN_DAYS = 12  # multi_feature_adopter: 6 features, each on >= 2 days
 N_FEATURES = 6
 

@@ -81,12 +81,16 @@ def _differences(full_db: Path, inc_db: Path) -> dict[str, tuple[int, int, int]]
     for name in _relations(con, "full_build"):
         if name in HISTORY_DERIVED:
             continue
-        cols = [r[0] for r in con.execute(
-            "select column_name from information_schema.columns "
+        cols = [(r[0], r[1]) for r in con.execute(
+            "select column_name, data_type from information_schema.columns "
             f"where table_catalog = 'full_build' and table_schema = 'main' and table_name = '{name}' "
             "order by ordinal_position").fetchall()
             if r[0] not in IGNORED_COLUMNS and not r[0].startswith(IGNORED_PREFIXES) and not r[0].endswith(IGNORED_SUFFIXES)]
-        select = ", ".join(f'"{c}"' for c in cols)
+        # floats to 9 significant digits: a sum over rows (e.g. the BG/NBD log-likelihood) may
+        # differ in its last bits between two builds, as its rows are added in another order
+        select = ", ".join(
+            f'round("{c}" / pow(10, floor(log10(abs("{c}") + 1e-300)) - 8)) * pow(10, floor(log10(abs("{c}") + 1e-300)) - 8) as "{c}"'
+            if t in ("DOUBLE", "FLOAT") else f'"{c}"' for c, t in cols)
         where = ""
         if name in RUN_HISTORY:
             col = RUN_HISTORY[name]
