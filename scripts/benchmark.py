@@ -6,9 +6,11 @@ into a file of its own (the "new day"), and on the same files in the same run th
 - ``generate``: the demo generator;
 - ``dbt parse (full)`` / ``dbt parse (partial)``: dbt's own overhead, without and with
   partial parsing, and ``dbt compile`` of every model (reads the input's column types);
-- ``dbt build (full)``: every model, seed and data test on a fresh warehouse;
-- ``dbt build (+1 day, incremental)``: the same, on a warehouse that holds everything but
-  the last day, after the new day's file lands;
+- ``dbt build (full)``: every model, seed, snapshot and data test on a fresh warehouse
+  (``dbt build --exclude-resource-type unit_test``, what a scheduled run executes);
+- ``dbt unit tests``: the unit tests alone (SQL logic on fixtures; they run in CI);
+- ``dbt build (+1 day, incremental)``: the same build, on a warehouse that holds everything
+  but the last day, after the new day's file lands in the same folder;
 - ``floor: one DuckDB query``: scripts/floor_query.py's single query computing the same
   fct_user_behavior and RFM scores straight from the files;
 - ``pandas``: the data scientist's groupby + qcut, in a child process capped at
@@ -44,6 +46,9 @@ from scripts.dbt_invoke import PROJECT_DIR
 
 EVENTS_PER_USER = 166  # the demo generator's average, measured
 LARGE = 50_000_000
+# what a scheduled run executes: every model, seed, snapshot and data test; the unit tests
+# check SQL logic on fixed fixtures (no event data), so they run in CI and are timed apart
+PRODUCTION_BUILD = ("build", "--exclude-resource-type", "unit_test")
 MART_NAMES: set[str] = {p.stem for p in (PROJECT_DIR / "models" / "marts").glob("*.sql")}
 
 
@@ -140,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--markdown", type=Path, help="also write the table here as Markdown (for the README)")
     parser.add_argument("--keep", action="store_true", help="keep the generated files and warehouses")
+    parser.add_argument("--reuse-data", action="store_true",
+                        help="with --work-dir: reuse the event files an earlier --keep run left there")
     args = parser.parse_args(argv)
 
     console = Console()
@@ -160,25 +167,33 @@ def main(argv: list[str] | None = None) -> int:
             reps = args.repeats_large if n_target >= LARGE else args.repeats
             users = max(100, round(n_target / EVENTS_PER_USER))
             size_dir = work / f"e{n_target}"
-            gen_dir, files, landing_hist, landing_all = (size_dir / d for d in ("gen", "files", "hist", "all"))
-            for d in (landing_hist, landing_all):
-                shutil.rmtree(d, ignore_errors=True)
-                d.mkdir(parents=True)
-            step(f"generate {users:,} users")
-            gen = measure([sys.executable, "-m", "scripts.generate_events", "--users", str(users),
-                           "--out", str(gen_dir), "--no-progress"])
-            progress.advance(task)
-            step("split off the last day")
-            history, day, n_hist, n_day = split_last_day(gen_dir / "events.parquet", files)
-            (gen_dir / "events.parquet").unlink()
+            gen_dir, files, landing = (size_dir / d for d in ("gen", "files", "landing"))
+            shutil.rmtree(landing, ignore_errors=True)
+            landing.mkdir(parents=True)
+            kept = sorted(files.glob("01_*.parquet")) if args.reuse_data else []
+            if kept and (files / "00_history.parquet").exists():
+                step("reuse the files of an earlier run")
+                gen = None
+                history, day = files / "00_history.parquet", kept[0]
+                con = duckdb.connect()
+                n_hist, n_day = (con.execute(f"select count(*) from read_parquet('{f}')").fetchall()[0][0]
+                                 for f in (history, day))
+                progress.advance(task)
+            else:
+                step(f"generate {users:,} users")
+                gen = measure([sys.executable, "-m", "scripts.generate_events", "--users", str(users),
+                               "--out", str(gen_dir), "--no-progress"])
+                progress.advance(task)
+                step("split off the last day")
+                history, day, n_hist, n_day = split_last_day(gen_dir / "events.parquet", files)
+                (gen_dir / "events.parquet").unlink()
             n_events = n_hist + n_day
-            for f in (history, day):
-                os.symlink(f, landing_all / f.name)
-            os.symlink(history, landing_hist / history.name)
+            # one landing folder, as in production: the history first, the new day lands later
+            os.symlink(history, landing / history.name)
             progress.advance(task)
 
             target = size_dir / "target"
-            all_vars = json.dumps({"events_path": str(landing_all / "*.parquet")})
+            all_vars = json.dumps({"events_path": str(landing / "*.parquet")})
             env = {**os.environ, "DBT_DUCKDB_TEMP_DIR": str(size_dir / "spill")}
 
             def dbt_cmd(*a: str, vars_: str = all_vars, tgt: Path = target) -> list[str]:
@@ -187,16 +202,16 @@ def main(argv: list[str] | None = None) -> int:
             # the warehouse the incremental runs start from: everything but the last day
             step("dbt build of the history (start of the incremental runs)")
             hist_db = size_dir / "history.duckdb"
-            measure(dbt_cmd("build", vars_=json.dumps({"events_path": str(landing_all / "*.parquet").replace(
-                str(landing_all), str(landing_hist))}), tgt=size_dir / "target_hist"),
-                env={**env, "DBT_DUCKDB_PATH": str(hist_db)})
+            measure(dbt_cmd(*PRODUCTION_BUILD, tgt=size_dir / "target_hist"),
+                    env={**env, "DBT_DUCKDB_PATH": str(hist_db)})
+            os.symlink(day, landing / day.name)
             progress.advance(task)
 
             full, inc, floor, pandas = [], [], [], []
             for i in range(reps):
                 db = size_dir / f"full_{i}.duckdb"
                 step(f"dbt build (full) of {n_events:,} events, run {i + 1}/{reps}")
-                full.append(measure(dbt_cmd("build"), env={**env, "DBT_DUCKDB_PATH": str(db)}))
+                full.append(measure(dbt_cmd(*PRODUCTION_BUILD), env={**env, "DBT_DUCKDB_PATH": str(db)}))
                 progress.advance(task)
                 if i == 0:
                     step("dbt parse / compile")
@@ -204,20 +219,21 @@ def main(argv: list[str] | None = None) -> int:
                     parse_full = measure(dbt_cmd("parse", "--no-partial-parse"), env=cenv)
                     parse_partial = measure(dbt_cmd("parse"), env=cenv)
                     compile_ = measure(dbt_cmd("compile"), env=cenv)
+                    unit = measure(dbt_cmd("test", "--select", "test_type:unit"), env=cenv)
                 db.unlink(missing_ok=True)
                 shutil.rmtree(size_dir / "spill", ignore_errors=True)
 
                 step(f"dbt build (+1 day, incremental), run {i + 1}/{reps}")
                 inc_db = size_dir / "inc.duckdb"
                 shutil.copyfile(hist_db, inc_db)
-                inc.append(measure(dbt_cmd("build"), env={**env, "DBT_DUCKDB_PATH": str(inc_db)}))
+                inc.append(measure(dbt_cmd(*PRODUCTION_BUILD), env={**env, "DBT_DUCKDB_PATH": str(inc_db)}))
                 inc_parts = node_seconds(target)
                 inc_db.unlink()
                 progress.advance(task)
 
                 step(f"floor: one DuckDB query, run {i + 1}/{reps}")
                 floor.append(measure([sys.executable, "-m", "scripts.floor_query", "duckdb",
-                                      "--events", str(landing_all / "*.parquet"),
+                                      "--events", str(landing / "*.parquet"),
                                       "--temp-dir", str(size_dir / "spill")]))
                 progress.advance(task)
 
@@ -226,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
                     pandas.append(pandas[-1])  # it did not fit: no need to run out of memory again
                 else:
                     pandas.append(measure([sys.executable, "-m", "scripts.floor_query", "pandas",
-                                           "--events", str(landing_all / "*.parquet")],
+                                           "--events", str(landing / "*.parquet")],
                                           memory_cap_gb=args.pandas_memory_gb))
                 progress.advance(task)
             progress.advance(task)  # parse/compile
@@ -245,10 +261,12 @@ def main(argv: list[str] | None = None) -> int:
                     "runs": len(ms), "note": "; ".join(sorted({m.note for m in ms if m.note})),
                 })
 
-            add("generate", [gen], n_events)
+            if gen is not None:
+                add("generate", [gen], n_events)
             add("dbt parse (full)", [parse_full], n_events)
             add("dbt parse (partial)", [parse_partial], n_events)
             add("dbt compile", [compile_], n_events)
+            add("dbt unit tests (fixtures, no event data)", [unit], n_events)
             add("dbt build (full)", full, n_events)
             add(f"dbt build (+1 day: {n_day:,} events, incremental)", inc, n_day)
             add("floor: one DuckDB query", floor, n_events)

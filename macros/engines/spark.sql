@@ -261,7 +261,7 @@
 {#- events_path on Spark: Parquet and NDJSON files (globs too) are read in place with
     parquet.`path` / json.`path`; CSV / TSV and JSON array files need reader options, so a
     temporary view of the file is created in the session first. Every CSV field is text. -#}
-{% macro spark__events_file_relation() -%}
+{% macro spark__events_file_relation(file_positions=false) -%}
     {%- set path = var('events_path') -%}
     {%- if path is none or (path | trim) == '' -%}
         {{ exceptions.raise_compiler_error("Set the var `events_path` to your event log, e.g. --vars '{\"events_path\": \"/data/events.parquet\"}'") }}

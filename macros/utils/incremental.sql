@@ -64,3 +64,39 @@
 {% macro bi_materialization() -%}
     {{ return('external' if var_flag('bi_parquet_exports', false) and target.type == 'duckdb' else 'table') }}
 {%- endmacro %}
+
+{#- A hash of some columns, equal for rows whose columns are equal (nulls included). Rows
+    with different values may share one (a collision): it is used only to find the few rows
+    that may repeat another before ranking them exactly. -#}
+{% macro row_fingerprint(columns) -%}
+    {{ return(adapter.dispatch('row_fingerprint', 'behavioral_segments')(columns)) }}
+{%- endmacro %}
+
+{% macro default__row_fingerprint(columns) -%}
+    md5(concat_ws('|'
+    {%- for column in columns -%}
+        , coalesce(cast({{ column }} as {{ dbt.type_string() }}), '~')
+    {%- endfor -%}
+    ))
+{%- endmacro %}
+
+{% macro duckdb__row_fingerprint(columns) -%}
+    hash({{ columns | join(', ') }})
+{%- endmacro %}
+
+{% macro spark__row_fingerprint(columns) -%}
+    xxhash64({{ columns | join(', ') }})
+{%- endmacro %}
+
+{#- `materialized` before a CTE read by several parts of a query, where the engine supports it
+    (DuckDB, Postgres): the CTE is computed once instead of once per reader. -#}
+{% macro materialized_cte() -%}
+    {{ return(adapter.dispatch('materialized_cte', 'behavioral_segments')()) }}
+{%- endmacro %}
+
+{% macro default__materialized_cte() -%}
+    materialized
+{%- endmacro %}
+
+{% macro spark__materialized_cte() -%}
+{%- endmacro %}

@@ -12,11 +12,12 @@
     {{ return(['user_id', 'event_name', 'event_ts', 'event_id', 'session_id', 'revenue', 'order_id', 'properties']) }}
 {%- endmacro %}
 
-{% macro events_relation() -%}
+{#- file_positions: also DuckDB's file_row_number column, for Parquet input. -#}
+{% macro events_relation(file_positions=false) -%}
     {%- if var('events_from_source') -%}
         {{ source('raw_events', 'events') }}
     {%- else -%}
-        {{ return(adapter.dispatch('events_file_relation', 'behavioral_segments')()) }}
+        {{ return(adapter.dispatch('events_file_relation', 'behavioral_segments')(file_positions)) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -28,7 +29,7 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro default__events_file_relation() -%}
+{% macro default__events_file_relation(file_positions=false) -%}
     {{ exceptions.raise_compiler_error(
         "behavioral_segments reads `events_path` files only on DuckDB; on " ~ target.type ~
         " load the events into a table and set events_from_source: true.") }}
@@ -51,7 +52,7 @@
         ".json, .ndjson or .jsonl file (optionally .gz), a glob of them, or set the var events_format.") }}
 {%- endmacro %}
 
-{% macro duckdb__events_file_relation() -%}
+{% macro duckdb__events_file_relation(file_positions=false) -%}
     {%- set path = var('events_path') -%}
     {%- if path is none or (path | trim) == '' -%}
         {{ exceptions.raise_compiler_error("Set the var `events_path` to your event log, e.g. --vars '{\"events_path\": \"/data/events.parquet\"}'") }}
@@ -59,7 +60,7 @@
     {%- set quoted = "'" ~ (path | replace("'", "''")) ~ "'" -%}
     {%- set fmt = events_format(path) -%}
     {%- if fmt == 'parquet' -%}
-        read_parquet({{ quoted }}, union_by_name = true)
+        read_parquet({{ quoted }}, union_by_name = true{% if file_positions %}, file_row_number = true{% endif %})
     {%- elif fmt == 'csv' -%}
         {%- set delimiter = var('csv_delimiter') or ('\t' if modules.re.search('\\.tsv(\\.(gz|gzip|zst))?$', path | lower) else none) -%}
         {#- every field as text: values that do not parse are quarantined, never lost to the sniffer -#}
@@ -259,4 +260,117 @@
         {%- endfor -%}
     {%- endif -%}
     select 1
+{%- endmacro %}
+
+{#- Whether the input is Parquet files read by path on DuckDB: then each raw row's position
+    is its file's offset plus its row number in the file, and incremental runs read only the
+    files they have not read yet (docs/definitions.md, section 10). -#}
+{% macro reads_parquet_files(found) -%}
+    {%- set path = var('events_path') or '' -%}
+    {{ return(target.type == 'duckdb' and not var('events_from_source') and path | trim != ''
+              and events_format(path) == 'parquet'
+              and 'filename' not in found and 'file_row_number' not in found) }}
+{%- endmacro %}
+
+{#- The Parquet files stg_events__classified reads this run, as [{"file", "offset"}]: a row's
+    event_row_id is its file's offset + its 1-based row number in the file. A full build reads
+    every file (offsets: the rows of the files before it, in name order). An incremental run
+    reads only files it has not loaded (offsets from the highest loaded event_row_id). None
+    means: number every raw row with row_number() and take the rows past the highest loaded
+    position, which is what a non-Parquet input, a table loaded from one, or a loaded file
+    that grew gets. A loaded file that lost rows or is gone stops the run (--full-refresh). -#}
+{% macro input_file_plan(found) -%}
+    {%- if not (execute and reads_parquet_files(found)) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set quoted = "'" ~ (var('events_path') | replace("'", "''")) ~ "'" -%}
+    {%- set incremental = is_incremental() -%}
+    {%- set plan_sql -%}
+        with
+        present as (
+            select file_name, sum(num_rows) as file_rows
+            from parquet_file_metadata({{ quoted }})
+            group by file_name
+        ),
+        loaded as (
+            {%- if incremental %}
+            select source_file, count(*) as loaded_rows
+            from {{ this }}
+            group by source_file
+            {%- else %}
+            select cast(null as varchar) as source_file, cast(null as bigint) as loaded_rows
+            where false
+            {%- endif %}
+        ),
+        max_loaded as (
+            {%- if incremental %}
+            select coalesce(max(event_row_id), 0) as max_event_row_id from {{ this }}
+            {%- else %}
+            select 0 as max_event_row_id
+            {%- endif %}
+        )
+        select
+            present.file_name,
+            present.file_rows,
+            loaded.source_file,
+            loaded.loaded_rows,
+            (select max_loaded.max_event_row_id from max_loaded) as max_event_row_id
+        from present
+        full outer join loaded on present.file_name = loaded.source_file
+        order by present.file_name
+    {%- endset -%}
+    {%- set plan = [] -%}
+    {%- set offset = namespace(value=none) -%}
+    {%- for row in run_query(plan_sql).rows -%}
+        {%- if offset.value is none -%}
+            {%- set offset.value = row[4] | int -%}
+        {%- endif -%}
+        {%- if row[0] is none and row[2] is not none or row[0] is not none and row[2] is not none and row[1] < row[3] -%}
+            {#- loaded rows are gone: their positions cannot be kept -#}
+            {{ exceptions.raise_compiler_error(
+                "The event file " ~ row[2] ~ " held " ~ row[3] ~ " rows when it was loaded and now "
+                ~ ("is gone" if row[0] is none else "holds " ~ row[1]) ~ ". Loaded files must stay as they were "
+                ~ "(add new files for new events); rebuild with `dbt build --full-refresh` to load the input as it is now.") }}
+        {%- elif row[2] is none and row[3] is not none -%}
+            {#- rows loaded from an input that was not Parquet files -#}
+            {{ return(none) }}
+        {%- elif row[2] is not none and row[1] != row[3] -%}
+            {#- a loaded file grew: number every row again, the rows past the loaded ones are new -#}
+            {{ return(none) }}
+        {%- elif row[2] is none -%}
+            {%- do plan.append({'file': row[0], 'offset': offset.value}) -%}
+            {%- set offset.value = offset.value + (row[1] | int) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(plan) }}
+{%- endmacro %}
+
+{#- The FROM clause of stg_events__classified's raw rows: the whole input (file_plan none), or
+    the files of the plan joined to their row offsets (raw_input, input_files). -#}
+{% macro input_file_rows(file_plan) -%}
+    {%- if file_plan is none %}
+    from {{ events_relation() }}
+    {%- elif file_plan %}
+    from {{ events_relation(file_positions=true) }} as raw_input
+    inner join (
+        values
+        {%- for item in file_plan %}
+            ('{{ item.file | replace("'", "''") }}', {{ item.offset }}){% if not loop.last %},{% endif %}
+        {%- endfor %}
+    ) as input_files (file_name, row_offset)
+        on raw_input.filename = input_files.file_name
+    {%- if is_incremental() %}
+    -- only the files not loaded yet are read
+    where raw_input.filename in (
+        {%- for item in file_plan %}
+        '{{ item.file | replace("'", "''") }}'{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    )
+    {%- endif %}
+    {%- else %}
+    -- no file to read
+    from {{ events_relation(file_positions=true) }} as raw_input
+    cross join (select '' as file_name, 0 as row_offset) as input_files
+    where false
+    {%- endif %}
 {%- endmacro %}

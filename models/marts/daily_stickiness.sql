@@ -10,14 +10,21 @@
 
 with
 
-user_days as (
-    select * from {{ ref('int_user_days') }}
-),
-
 run_context as (
     -- no row when nothing is valid (as_of is null): no dates to report
     select as_of from {{ ref('stg_run_context') }}
     where as_of is not null
+),
+
+user_days as (
+    -- only the days some reported window covers: the oldest window starts
+    -- days + mau_days - 2 days before as_of
+    select
+        int_user_days.user_id,
+        int_user_days.activity_date
+    from {{ ref('int_user_days') }} as int_user_days
+    cross join run_context
+    where int_user_days.activity_date >= {{ add_days('run_context.as_of', '-' ~ (days + mau_days - 2)) }}
 ),
 
 numbers as (

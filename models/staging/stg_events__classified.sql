@@ -33,6 +33,14 @@
     else revenue_text ~ ' is not null' %}
 {%- set tolerance = modules.datetime.timedelta(days=var('future_tolerance_days') | int) %}
 {%- set max_event_date = var('max_event_date') or (run_started_at + tolerance).strftime('%Y-%m-%d') %}
+{#- Parquet files on DuckDB: the files to read and their row offsets (none: number every raw
+    row with row_number(); macros/utils/read_events.sql) -#}
+{%- set file_plan = input_file_plan(resolved['found']) %}
+{%- set row_position = 'input_files.row_offset + raw_input.file_row_number + 1' if file_plan is not none
+    else input_row_number() %}
+{%- set row_file = 'input_files.file_name' if file_plan is not none else 'cast(null as ' ~ dbt.type_string() ~ ')' %}
+{#- a usable row repeating all of these of an earlier usable row is an exact copy -#}
+{%- set copy_columns = ['user_id', 'event_name', 'event_ts', 'event_id', 'session_id', 'revenue', 'order_id', 'properties_hash'] %}
 
 with
 {% if is_incremental() %}
@@ -44,7 +52,8 @@ loaded as (
 {% endif %}
 numbered_events as (
     select
-        {{ input_row_number() }} as event_row_id,
+        {{ row_position }} as event_row_id,
+        {{ row_file }} as source_file,
         cast({{ contract_column(resolved, 'user_id') }} as {{ dbt.type_string() }}) as user_id_raw,
         cast({{ contract_column(resolved, 'event_name') }} as {{ dbt.type_string() }}) as event_name_raw,
         {{ contract_column(resolved, 'event_ts') }} as event_ts_value,
@@ -53,12 +62,12 @@ numbered_events as (
         {{ contract_column(resolved, 'revenue') }} as revenue_value,
         cast({{ contract_column(resolved, 'order_id') }} as {{ dbt.type_string() }}) as order_id_raw,
         cast({{ contract_column(resolved, 'properties') }} as {{ dbt.type_string() }}) as properties_raw
-    from {{ events_relation() }}
+    {{ input_file_rows(file_plan) }}
 ),
 
 raw_events as (
     select * from numbered_events
-    {%- if is_incremental() %}
+    {%- if is_incremental() and file_plan is none %}
     where event_row_id > (select loaded.max_event_row_id from loaded)
     {%- endif %}
 ),
@@ -85,6 +94,7 @@ identified as (
 typed as (
     select
         event_row_id,
+        source_file,
         is_erased,
         {{ pseudonymised('user_id_raw') }} as user_id_raw,
         {{ pseudonymised('user_id_clear') }} as user_id,
@@ -134,28 +144,74 @@ reasoned as (
     from validated
 ),
 
-ranked as (
+fingerprinted as {{ materialized_cte() }} (
     select
         *,
         not is_erased and quarantine_reason is null as is_usable,
-        row_number() over (
-            partition by
-                not is_erased and quarantine_reason is null,
-                -- raw properties: whether a row repeats another must not depend on pii_mode
-                user_id, event_name, event_ts, event_id, session_id, revenue, order_id, properties_hash
-            order by event_row_id
-        ) as exact_copy_number,
-        row_number() over (
-            partition by not is_erased and quarantine_reason is null, event_id
-            order by event_ts, event_row_id
-        ) as event_id_copy_number
+        -- raw properties: whether a row repeats another must not depend on pii_mode
+        {{ row_fingerprint(copy_columns) }} as copy_fingerprint,
+        {{ row_fingerprint(['event_id']) }} as event_id_fingerprint
     from reasoned
+),
+
+repeated_copy_fingerprints as (
+    select copy_fingerprint
+    from fingerprinted
+    where is_usable
+    group by copy_fingerprint
+    having count(*) > 1
+),
+
+repeated_event_id_fingerprints as (
+    select event_id_fingerprint
+    from fingerprinted
+    where is_usable and event_id is not null
+    group by event_id_fingerprint
+    having count(*) > 1
+),
+
+copy_candidates as (
+    -- usable rows that may repeat another: all rows sharing their values or their event id
+    -- are among them, so ranking only these gives every row its exact rank
+    select
+        event_row_id,
+        {{ copy_columns | join(', ') }}
+    from fingerprinted
+    where
+        is_usable
+        and (
+            copy_fingerprint in (select repeated_copy_fingerprints.copy_fingerprint from repeated_copy_fingerprints)
+            or (
+                event_id is not null
+                and event_id_fingerprint in (
+                    select repeated_event_id_fingerprints.event_id_fingerprint from repeated_event_id_fingerprints
+                )
+            )
+        )
+),
+
+candidate_ranks as (
+    select
+        event_row_id,
+        row_number() over (partition by {{ copy_columns | join(', ') }} order by event_row_id) as exact_copy_number,
+        row_number() over (partition by event_id order by event_ts, event_row_id) as event_id_copy_number
+    from copy_candidates
+),
+
+ranked as (
+    select
+        fingerprinted.*,
+        coalesce(candidate_ranks.exact_copy_number, 1) as exact_copy_number,
+        coalesce(candidate_ranks.event_id_copy_number, 1) as event_id_copy_number
+    from fingerprinted
+    left join candidate_ranks on fingerprinted.event_row_id = candidate_ranks.event_row_id
 ),
 
 new_rows as (
     -- an erased row keeps its position and status only
     select
         event_row_id,
+        source_file,
         is_erased,
         case when not is_erased then user_id end as user_id,
         case when not is_erased then event_name end as event_name,
@@ -182,14 +238,14 @@ new_rows as (
     from ranked
 ),
 {% if is_incremental() %}
-loaded_rows as (
-    select * from {{ this }}
-),
-
 newly_erased as (
     -- loaded rows of users whose erasure request came after they were loaded
-    select loaded_rows.*
-    from loaded_rows
+    select
+        loaded_rows.event_row_id,
+        loaded_rows.source_file,
+        loaded_rows.event_id,
+        loaded_rows.quarantine_reason
+    from {{ this }} as loaded_rows
     inner join erasure_requests on loaded_rows.user_id = {{ pseudonymised('erasure_requests.user_id') }}
     where not loaded_rows.is_erased
 ),
@@ -204,11 +260,14 @@ contested_event_ids as (
 ),
 
 usable_loaded as (
+    -- loaded usable rows holding a contested event id (the only loaded rows a run rewrites,
+    -- besides the newly erased); the table is read once, for the contested ids only
     select loaded_rows.*
-    from loaded_rows
+    from {{ this }} as loaded_rows
     where
         not loaded_rows.is_erased
         and loaded_rows.quarantine_reason is null
+        and loaded_rows.event_id in (select contested_event_ids.event_id from contested_event_ids)
         and not exists (select 1 from newly_erased where newly_erased.event_row_id = loaded_rows.event_row_id)
 ),
 
@@ -221,7 +280,6 @@ contenders as (
         duplicate_reason = 'exact_duplicate' as is_exact_copy,
         false as is_new
     from usable_loaded
-    where event_id in (select contested_event_ids.event_id from contested_event_ids)
     union all
     select
         event_row_id,
@@ -235,21 +293,28 @@ contenders as (
         and event_id in (select contested_event_ids.event_id from contested_event_ids)
 ),
 
-exact_copies_of_loaded as (
-    -- new rows repeating a loaded row exactly (the loaded one always comes first)
-    select distinct new_rows.event_row_id
+new_usable_rows as (
+    select *
     from new_rows
-    inner join usable_loaded
+    where quarantine_reason is null and not is_erased
+),
+
+exact_copies_of_loaded as (
+    -- new rows repeating a loaded usable row exactly (the loaded one always comes first); a
+    -- loaded row of a newly erased user cannot match, as that user's new rows are erased too
+    select distinct new_usable_rows.event_row_id
+    from new_usable_rows
+    inner join {{ this }} as loaded_rows
         on
-            new_rows.user_id = usable_loaded.user_id
-            and new_rows.event_ts = usable_loaded.event_ts
-            and new_rows.event_name = usable_loaded.event_name
-            and {{ null_safe_equal('new_rows.event_id', 'usable_loaded.event_id') }}
-            and {{ null_safe_equal('new_rows.session_id', 'usable_loaded.session_id') }}
-            and {{ null_safe_equal('new_rows.revenue', 'usable_loaded.revenue') }}
-            and {{ null_safe_equal('new_rows.order_id', 'usable_loaded.order_id') }}
-            and {{ null_safe_equal('new_rows.properties_hash', 'usable_loaded.properties_hash') }}
-    where new_rows.quarantine_reason is null and not new_rows.is_erased
+            new_usable_rows.user_id = loaded_rows.user_id
+            and new_usable_rows.event_ts = loaded_rows.event_ts
+            and new_usable_rows.event_name = loaded_rows.event_name
+            and {{ null_safe_equal('new_usable_rows.event_id', 'loaded_rows.event_id') }}
+            and {{ null_safe_equal('new_usable_rows.session_id', 'loaded_rows.session_id') }}
+            and {{ null_safe_equal('new_usable_rows.revenue', 'loaded_rows.revenue') }}
+            and {{ null_safe_equal('new_usable_rows.order_id', 'loaded_rows.order_id') }}
+            and {{ null_safe_equal('new_usable_rows.properties_hash', 'loaded_rows.properties_hash') }}
+    where not loaded_rows.is_erased and loaded_rows.quarantine_reason is null
 ),
 
 event_id_ranks as (
@@ -265,6 +330,7 @@ redecided as (
     -- loaded rows holding a contested event id: keeper or repeat, decided again
     select
         usable_loaded.event_row_id,
+        usable_loaded.source_file,
         usable_loaded.is_erased,
         usable_loaded.user_id,
         usable_loaded.event_name,
@@ -294,6 +360,7 @@ redecided as (
 blanked as (
     select
         event_row_id,
+        source_file,
         true as is_erased,
         {%- for column in ['user_id', 'event_name'] %}
         cast(null as {{ dbt.type_string() }}) as {{ column }},
@@ -318,6 +385,7 @@ blanked as (
 decided_new as (
     select
         new_rows.event_row_id,
+        new_rows.source_file,
         new_rows.is_erased,
         new_rows.user_id,
         new_rows.event_name,

@@ -164,3 +164,52 @@ def test_rerun_without_new_rows_changes_nothing(daily, tmp_path: Path) -> None:
     assert not {n: d for n, d in diffs.items() if d[1] or d[2]}
     batches = second.query("select count(distinct load_batch) as n from stg_events__classified")
     assert batches["n"].iloc[0] == 1
+
+
+def test_incremental_runs_read_only_new_files(daily, tmp_path: Path) -> None:
+    """On Parquet files an incremental run reads the files it has not loaded, and nothing else;
+    a loaded file that grew is read again (rows past the loaded ones are new), and one that
+    lost rows stops the run with a message naming it."""
+    _, runs = daily
+    files = runs[-1]
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    for f in files[:-1]:
+        (landing / f.name).write_bytes(f.read_bytes())
+    stage = ("build", "--select", "+event_row_accounting", "--indirect-selection", "cautious",
+             "--exclude", "test_type:unit")
+    first = run_dbt_build(landing / "*.parquet", tmp_path / "w", command=stage)
+    loaded = first.query("select count(*) as n, max(event_row_id) as top, "
+                         "count(source_file) as with_file from stg_events__classified")
+    n_loaded, top = int(loaded["n"][0]), int(loaded["top"][0])
+    assert int(loaded["with_file"][0]) == n_loaded == top
+
+    # a loaded file rewritten with the same row count is not read again: its new user ids never appear
+    history = landing / files[0].name
+    duckdb.execute(f"copy (select * replace ('rewritten' as user_id) from read_parquet('{files[0]}')) "
+                   f"to '{history}' (format parquet)")
+    new_file = landing / files[-1].name
+    new_file.write_bytes(files[-1].read_bytes())
+    n_new = duckdb.sql(f"select count(*) from read_parquet('{new_file}')").fetchall()[0][0]
+    second = run_dbt_build(landing / "*.parquet", tmp_path / "w", command=stage)
+    after = second.query(
+        "select count(*) as n, count(case when user_id = 'rewritten' then 1 end) as rewritten, "
+        f"min(case when source_file = '{new_file}' then event_row_id end) as first_new, "
+        f"max(case when source_file = '{new_file}' then event_row_id end) as last_new "
+        "from stg_events__classified")
+    assert int(after["n"][0]) == n_loaded + n_new
+    assert int(after["rewritten"][0]) == 0
+    assert (int(after["first_new"][0]), int(after["last_new"][0])) == (top + 1, top + n_new)
+
+    # a loaded file that grew: its extra rows are new rows
+    duckdb.execute(f"copy (select * from read_parquet('{files[-1]}') union all "
+                   f"(select * from read_parquet('{files[-1]}') limit 5)) to '{new_file}' (format parquet)")
+    third = run_dbt_build(landing / "*.parquet", tmp_path / "w", command=stage)
+    assert third.query("select count(*) as n from stg_events__classified")["n"][0] == n_loaded + n_new + 5
+
+    # a loaded file that lost rows: a clear error, nothing rebuilt
+    duckdb.execute(f"copy (select * from read_parquet('{files[0]}') limit 10) to '{history}' (format parquet)")
+    failed = run_dbt_build(landing / "*.parquet", tmp_path / "w", command=stage, check=False)
+    assert not failed.result.success
+    assert any(history.name in message and "--full-refresh" in message for _, _, message in failed.result.nodes)
+    assert third.query("select count(*) as n from stg_events__classified")["n"][0] == n_loaded + n_new + 5
