@@ -146,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", type=Path, help="also write the table here as Markdown (for the README)")
     parser.add_argument("--keep", action="store_true", help="keep the generated files and warehouses")
     parser.add_argument("--reuse-data", action="store_true",
-                        help="with --work-dir: reuse the event files an earlier --keep run left there")
+                        help="with --work-dir: reuse the event files (and the history warehouse) an earlier "
+                             "--keep run left there")
     args = parser.parse_args(argv)
 
     console = Console()
@@ -202,8 +203,10 @@ def main(argv: list[str] | None = None) -> int:
             # the warehouse the incremental runs start from: everything but the last day
             step("dbt build of the history (start of the incremental runs)")
             hist_db = size_dir / "history.duckdb"
-            measure(dbt_cmd(*PRODUCTION_BUILD, tgt=size_dir / "target_hist"),
-                    env={**env, "DBT_DUCKDB_PATH": str(hist_db)})
+            if not (args.reuse_data and hist_db.exists()):
+                hist_db.unlink(missing_ok=True)
+                measure(dbt_cmd(*PRODUCTION_BUILD, tgt=size_dir / "target_hist"),
+                        env={**env, "DBT_DUCKDB_PATH": str(hist_db)})
             os.symlink(day, landing / day.name)
             progress.advance(task)
 

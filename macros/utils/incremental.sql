@@ -95,8 +95,12 @@
 {%- endmacro %}
 
 {% macro default__materialized_cte() -%}
+{%- endmacro %}
+
+{% macro duckdb__materialized_cte() -%}
     materialized
 {%- endmacro %}
 
-{% macro spark__materialized_cte() -%}
+{% macro postgres__materialized_cte() -%}
+    materialized
 {%- endmacro %}
