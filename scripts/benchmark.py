@@ -141,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--repeats-large", type=int, default=2, help="repeats for sizes >= 50M events")
     parser.add_argument("--pandas-memory-gb", type=float, default=20.0)
+    parser.add_argument("--pandas-max-events", type=int, default=None,
+                        help="skip pandas above this size (e.g. where an earlier run ran out of memory)")
     parser.add_argument("--work-dir", type=Path, default=None, help="default: a new temporary folder")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--markdown", type=Path, help="also write the table here as Markdown (for the README)")
@@ -241,7 +243,9 @@ def main(argv: list[str] | None = None) -> int:
                 progress.advance(task)
 
                 step(f"pandas groupby + qcut, run {i + 1}/{reps}")
-                if pandas and not pandas[-1].ok:
+                if args.pandas_max_events is not None and n_events > args.pandas_max_events:
+                    pandas.append(Measurement(0.0, 0.0, ok=False, note="not run (--pandas-max-events)"))
+                elif pandas and not pandas[-1].ok:
                     pandas.append(pandas[-1])  # it did not fit: no need to run out of memory again
                 else:
                     pandas.append(measure([sys.executable, "-m", "scripts.floor_query", "pandas",
