@@ -325,7 +325,7 @@
         {%- if offset.value is none -%}
             {%- set offset.value = row[4] | int -%}
         {%- endif -%}
-        {%- if row[0] is none and row[2] is not none or row[0] is not none and row[2] is not none and row[1] < row[3] -%}
+        {%- if row[2] is not none and (row[0] is none or row[1] < row[3]) -%}
             {#- loaded rows are gone: their positions cannot be kept -#}
             {{ exceptions.raise_compiler_error(
                 "The event file " ~ row[2] ~ " held " ~ row[3] ~ " rows when it was loaded and now "
