@@ -92,7 +92,8 @@ def invoke(
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars, default=str)]
     if target_path is not None:
-        args += ["--target-path", str(target_path)]
+        # dbt.log next to the artifacts: concurrent builds (pytest -n 2) never share a log
+        args += ["--target-path", str(target_path), "--log-path", str(target_path.parent / "logs")]
     if quiet:
         args += ["--quiet"]
     with _environment(db_path):
