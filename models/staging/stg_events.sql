@@ -22,7 +22,9 @@ final as (
         revenue,
         ---------- timestamps
         event_ts,
-        event_date
+        event_date,
+        ---------- lineage
+        load_batch
     from classified
     where
         not is_erased

@@ -213,3 +213,49 @@ def test_incremental_runs_read_only_new_files(daily, tmp_path: Path) -> None:
     assert not failed.result.success
     assert any(history.name in message and "--full-refresh" in message for _, _, message in failed.result.nodes)
     assert third.query("select count(*) as n from stg_events__classified")["n"][0] == n_loaded + n_new + 5
+
+
+def test_data_tests_check_the_rows_of_the_latest_load(daily, tmp_path: Path) -> None:
+    """The data tests of the event-grain models test the rows the latest run wrote (every row
+    after a full build); uniqueness compares the new keys with every loaded row; the var
+    data_tests_scope: all tests every row."""
+    _, runs = daily
+    files = runs[-1]
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    for f in files[:-1]:
+        (landing / f.name).write_bytes(f.read_bytes())
+    stage = ("build", "--select", "+stg_events", "--indirect-selection", "cautious", "--exclude", "test_type:unit")
+    run_dbt_build(landing / "*.parquet", tmp_path / "w", command=stage)
+    (landing / files[-1].name).write_bytes(files[-1].read_bytes())
+    build = run_dbt_build(landing / "*.parquet", tmp_path / "w", command=stage)
+    batches = build.query("select min(load_batch) as old, max(load_batch) as new from stg_events__classified")
+    old, new = int(batches["old"][0]), int(batches["new"][0])
+    assert old < new
+
+    def data_tests(scope: str | None = None) -> set[str]:
+        """The failing data tests of stg_events__classified and stg_events."""
+        step = run_dbt_build(landing / "*.parquet", tmp_path / "w", {"data_tests_scope": scope} if scope else None,
+                             command=("test", "--select", "stg_events__classified", "stg_events",
+                                      "--indirect-selection", "cautious", "--exclude", "test_type:unit"),
+                             check=False)
+        return {name.split(".")[2] for name, status, _ in step.result.nodes if status == "fail"}
+
+    def execute(sql: str) -> None:
+        with duckdb.connect(str(build.db_path)) as con:
+            con.execute(sql)
+
+    assert data_tests() == set()
+    # a row an earlier run wrote (and tested) goes bad: only the whole-table scope sees it
+    execute("update stg_events__classified set duplicate_reason = 'bogus' "
+            f"where event_row_id = (select min(event_row_id) from stg_events__classified where load_batch = {old})")
+    assert data_tests() == set()
+    failing_all = data_tests("all")
+    assert len(failing_all) == 1 and next(iter(failing_all)).startswith("accepted_values_stg_events__classified_duplicate")
+    # a new row repeats the event id of a row loaded by an earlier run: the latest-load scope sees it
+    execute(f"""
+        update stg_events__classified set event_id = (
+            select min(event_id) from stg_events where load_batch = {old}
+        )
+        where event_row_id = (select max(event_row_id) from stg_events where load_batch = {new})""")
+    assert "unique_stg_events_event_id" in data_tests()

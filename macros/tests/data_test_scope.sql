@@ -1,0 +1,53 @@
+{#- Data tests of the incremental event-grain models test the rows the latest run wrote.
+
+    dbt wraps the model a generic test reads in get_where_subquery, which applies the test's
+    `where` config. This project's version knows two placeholders, used in the `where` of the
+    tests in models/staging and models/intermediate:
+
+    - `__in_latest_load__`: the row was written by the latest run, i.e. its load_batch is the
+      table's highest (`load_batch = (select max(load_batch) from <table>)`);
+    - `__same_<column>_as_latest_load__`: the row shares <column> with a row the latest run
+      wrote. A uniqueness test filtered so compares every new key with every loaded row:
+      a new event id that repeats one loaded a year ago still fails.
+
+    On a full build every row carries the same load_batch, so the filters keep every row. On an
+    incremental run they keep the new and rewritten rows: a daily run tests what it wrote, not
+    the 100M rows earlier runs wrote and tested. The var data_tests_scope: all turns both
+    placeholders into `1 = 1` and every row is tested (docs/definitions.md, section 10).
+    A separate `dbt test` tests the rows of the latest `dbt run`, as the filter reads the table.
+-#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- if where -%}
+        {%- set where = scope_data_test(where, relation) -%}
+        {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') -%}
+    {%- endif -%}
+    {%- do return(relation) -%}
+{%- endmacro %}
+
+{#- `where` with the placeholders above replaced (unchanged when it has none). -#}
+{% macro scope_data_test(where, relation) -%}
+    {%- set scope = var('data_tests_scope', 'latest_load') -%}
+    {%- if scope not in ['latest_load', 'all'] -%}
+        {{ exceptions.raise_compiler_error(
+            "var data_tests_scope must be 'latest_load' or 'all', not '" ~ scope ~ "'") }}
+    {%- endif -%}
+    {%- set latest = '(select max(latest_load.load_batch) from ' ~ relation ~ ' as latest_load)' -%}
+    {%- set in_latest = '1 = 1' if scope == 'all' else 'load_batch = ' ~ latest -%}
+    {#- a namespace: a plain set inside the loop would not outlive it -#}
+    {%- set state = namespace(where=where | replace('__in_latest_load__', in_latest)) -%}
+    {%- for column in modules.re.findall('__same_([A-Za-z0-9_]+?)_as_latest_load__', where) -%}
+        {%- if scope == 'all' -%}
+            {%- set condition = '1 = 1' -%}
+        {%- else -%}
+            {%- set condition -%}
+                {{ column }} in (
+                    select new_rows.{{ column }} from {{ relation }} as new_rows
+                    where new_rows.load_batch = {{ latest }}
+                )
+            {%- endset -%}
+        {%- endif -%}
+        {%- set state.where = state.where | replace('__same_' ~ column ~ '_as_latest_load__', condition) -%}
+    {%- endfor -%}
+    {{ return(state.where) }}
+{%- endmacro %}
