@@ -8,7 +8,8 @@
       table's highest (`load_batch = (select max(load_batch) from <table>)`);
     - `__same_<column>_as_latest_load__`: the row shares <column> with a row the latest run
       wrote. A uniqueness test filtered so compares every new key with every loaded row:
-      a new event id that repeats one loaded a year ago still fails.
+      a new event id that repeats one loaded a year ago still fails. When the table holds a
+      single load (a full build), this filter is left out.
 
     On a full build every row carries the same load_batch, so the filters keep every row. On an
     incremental run they keep the new and rewritten rows: a daily run tests what it wrote, not
@@ -35,9 +36,16 @@
     {%- set latest = '(select max(latest_load.load_batch) from ' ~ relation ~ ' as latest_load)' -%}
     {%- set in_latest = '1 = 1' if scope == 'all' else 'load_batch = ' ~ latest -%}
     {#- a namespace: a plain set inside the loop would not outlive it -#}
-    {%- set state = namespace(where=where | replace('__in_latest_load__', in_latest)) -%}
-    {%- for column in modules.re.findall('__same_([A-Za-z0-9_]+?)_as_latest_load__', where) -%}
-        {%- if scope == 'all' -%}
+    {%- set state = namespace(where=where | replace('__in_latest_load__', in_latest), one_load=scope == 'all') -%}
+    {%- set key_columns = modules.re.findall('__same_([A-Za-z0-9_]+?)_as_latest_load__', where) -%}
+    {%- if key_columns and not state.one_load and execute -%}
+        {#- a table holding one load (after a full build) is read as it is: the key filter would
+            only join the table with itself -#}
+        {%- set loads = run_query('select min(load_batch) = max(load_batch) from ' ~ relation) -%}
+        {%- set state.one_load = loads.rows[0][0] in [true, none] -%}
+    {%- endif -%}
+    {%- for column in key_columns -%}
+        {%- if state.one_load -%}
             {%- set condition = '1 = 1' -%}
         {%- else -%}
             {%- set condition -%}
