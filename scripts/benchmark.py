@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import platform
 import shutil
@@ -188,7 +189,10 @@ def main(argv: list[str] | None = None) -> int:
                                "--out", str(gen_dir), "--no-progress"])
                 progress.advance(task)
                 step("split off the last day")
-                history, day, n_hist, n_day = split_last_day(gen_dir / "events.parquet", files)
+                # in a child: a child process starts from the parent's resident memory, so the
+                # parent stays small and every later step's peak RSS is its own
+                with multiprocessing.get_context("spawn").Pool(1) as pool:
+                    history, day, n_hist, n_day = pool.apply(split_last_day, (gen_dir / "events.parquet", files))
                 (gen_dir / "events.parquet").unlink()
             n_events = n_hist + n_day
             # one landing folder, as in production: the history first, the new day lands later
