@@ -117,7 +117,15 @@ customer_log_likelihood as (
 ),
 
 totals as (
-    select sum(customers * log_likelihood) as log_likelihood
+    -- exact, so that two runs agree to the last bit (a sum of doubles in the order a parallel
+    -- join delivers them varies); a plain sum for terms beyond the decimal's range (absurd
+    -- bgnbd_params)
+    select
+        case
+            when max(abs(customers * log_likelihood)) < 1e18
+                then {{ exact_sum('case when abs(customers * log_likelihood) < 1e18 then customers * log_likelihood end', 18) }}
+            else sum(customers * log_likelihood)
+        end as log_likelihood
     from customer_log_likelihood
 ),
 
