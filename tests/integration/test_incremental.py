@@ -104,6 +104,14 @@ def _differences(full_db: Path, inc_db: Path) -> dict[str, tuple[int, int, int]]
     return out
 
 
+def landing_with(files: list[Path], landing: Path) -> Path:
+    """A new landing folder holding copies of ``files``."""
+    landing.mkdir()
+    for f in files:
+        (landing / f.name).write_bytes(f.read_bytes())
+    return landing
+
+
 @pytest.fixture(scope="module")
 def daily(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("incremental")
@@ -152,10 +160,7 @@ def test_incremental_runs_equal_one_full_build(daily) -> None:
 def test_rerun_without_new_rows_changes_nothing(daily, tmp_path: Path) -> None:
     """A run with no new input adds no rows and leaves every relation as it was."""
     _, runs = daily
-    landing = tmp_path / "landing"
-    landing.mkdir()
-    for f in runs[-1]:
-        (landing / f.name).write_bytes(f.read_bytes())
+    landing = landing_with(runs[-1], tmp_path / "landing")
     first = run_dbt_build(landing / "*.parquet", tmp_path / "a", command=BUILD)
     copy = tmp_path / "before.duckdb"
     copy.write_bytes(first.db_path.read_bytes())
@@ -172,10 +177,7 @@ def test_incremental_runs_read_only_new_files(daily, tmp_path: Path) -> None:
     lost rows stops the run with a message naming it."""
     _, runs = daily
     files = runs[-1]
-    landing = tmp_path / "landing"
-    landing.mkdir()
-    for f in files[:-1]:
-        (landing / f.name).write_bytes(f.read_bytes())
+    landing = landing_with(files[:-1], tmp_path / "landing")
     stage = ("build", "--select", "+event_row_accounting", "--indirect-selection", "cautious",
              "--exclude", "test_type:unit")
     first = run_dbt_build(landing / "*.parquet", tmp_path / "w", command=stage)
@@ -221,10 +223,7 @@ def test_data_tests_check_the_rows_of_the_latest_load(daily, tmp_path: Path) -> 
     data_tests_scope: all tests every row."""
     _, runs = daily
     files = runs[-1]
-    landing = tmp_path / "landing"
-    landing.mkdir()
-    for f in files[:-1]:
-        (landing / f.name).write_bytes(f.read_bytes())
+    landing = landing_with(files[:-1], tmp_path / "landing")
     stage = ("build", "--select", "+stg_events", "--indirect-selection", "cautious", "--exclude", "test_type:unit")
     run_dbt_build(landing / "*.parquet", tmp_path / "w", command=stage)
     (landing / files[-1].name).write_bytes(files[-1].read_bytes())
