@@ -116,17 +116,21 @@ customer_log_likelihood as (
     from customer_terms
 ),
 
+weighted_log_likelihood as (
+    select customers * log_likelihood as term
+    from customer_log_likelihood
+),
+
 totals as (
     -- exact, so that two runs agree to the last bit (a sum of doubles in the order a parallel
     -- join delivers them varies); a plain sum for terms beyond the decimal's range (absurd
     -- bgnbd_params)
     select
         case
-            when max(abs(customers * log_likelihood)) < 1e18
-                then {{ exact_sum('case when abs(customers * log_likelihood) < 1e18 then customers * log_likelihood end', 18) }}
-            else sum(customers * log_likelihood)
+            when max(abs(term)) < 1e18 then {{ exact_sum('case when abs(term) < 1e18 then term end', 18) }}
+            else sum(term)
         end as log_likelihood
-    from customer_log_likelihood
+    from weighted_log_likelihood
 ),
 
 customer_count as (
