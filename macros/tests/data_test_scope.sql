@@ -8,8 +8,10 @@
       table's highest (`load_batch = (select max(load_batch) from <table>)`);
     - `__same_<column>_as_latest_load__`: the row shares <column> with a row the latest run
       wrote. A uniqueness test filtered so compares every new key with every loaded row:
-      a new event id that repeats one loaded a year ago still fails. When the table holds a
-      single load (a full build), this filter is left out.
+      a new event id that repeats one loaded a year ago still fails. Several columns are
+      joined by `__and__` (`__same_user_id__and__activity_date_as_latest_load__`): the row
+      shares all of them with one such row. When the table holds a single load (a full
+      build), this filter is left out.
 
     On a full build every row carries the same load_batch, so the filters keep every row. On an
     incremental run they keep the new and rewritten rows: a daily run tests what it wrote, not
@@ -44,18 +46,21 @@
         {%- set loads = run_query('select min(load_batch) = max(load_batch) from ' ~ relation) -%}
         {%- set state.one_load = loads.rows[0][0] in [true, none] -%}
     {%- endif -%}
-    {%- for column in key_columns -%}
+    {%- for key in key_columns -%}
+        {%- set columns = key.split('__and__') -%}
         {%- if state.one_load -%}
             {%- set condition = '1 = 1' -%}
         {%- else -%}
             {%- set condition -%}
-                {{ column }} in (
-                    select new_rows.{{ column }} from {{ relation }} as new_rows
+                ({{ columns | join(', ') }}) in (
+                    select
+                        {%- for column in columns %} new_rows.{{ column }}{{ ',' if not loop.last }}{% endfor %}
+                    from {{ relation }} as new_rows
                     where new_rows.load_batch = {{ latest }}
                 )
             {%- endset -%}
         {%- endif -%}
-        {%- set state.where = state.where | replace('__same_' ~ column ~ '_as_latest_load__', condition) -%}
+        {%- set state.where = state.where | replace('__same_' ~ key ~ '_as_latest_load__', condition) -%}
     {%- endfor -%}
     {{ return(state.where) }}
 {%- endmacro %}
