@@ -4,5 +4,10 @@
     the default scale 9 (money) inputs must be finite and below 1e28 (staging quarantines
     anything else on purchases); scale 18 keeps 18 decimals of values below 1e19. -#}
 {% macro exact_sum(expr, scale=9) -%}
-    cast(sum(cast({{ expr }} as decimal(38, {{ scale }}))) as {{ type_double() }})
+    cast(sum(cast({{ expr }} as {{ exact_decimal(scale) }})) as {{ type_double() }})
+{%- endmacro %}
+
+{#- The decimal exact_sum adds in, for sums made in steps (a sum of partial sums). -#}
+{% macro exact_decimal(scale=9) -%}
+    decimal(38, {{ scale }})
 {%- endmacro %}

@@ -104,3 +104,20 @@
 {% macro postgres__materialized_cte() -%}
     materialized
 {%- endmacro %}
+
+{#- `not materialized` before a CTE read by several parts of a query, where the engine would
+    otherwise compute it once and hold every row (DuckDB, Postgres): each reader streams it. -#}
+{% macro inlined_cte() -%}
+    {{ return(adapter.dispatch('inlined_cte', 'behavioral_segments')()) }}
+{%- endmacro %}
+
+{% macro default__inlined_cte() -%}
+{%- endmacro %}
+
+{% macro duckdb__inlined_cte() -%}
+    not materialized
+{%- endmacro %}
+
+{% macro postgres__inlined_cte() -%}
+    not materialized
+{%- endmacro %}

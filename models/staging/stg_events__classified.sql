@@ -1,3 +1,4 @@
+-- sqlfluff:indentation:template_blocks_indent:False
 {{ config(
     materialized=incremental_materialization(),
     incremental_strategy='delete+insert',
@@ -31,6 +32,7 @@
     else event_ts_text ~ ' is not null' %}
 {%- set revenue_present = 'revenue_value is not null' if revenue_type.split('(')[0].split(' ')[0] in typed_kinds
     else revenue_text ~ ' is not null' %}
+{%- set event_ts_typed = to_utc_timestamp('event_ts_value', resolved['columns'].get('event_ts', {}).get('type')) %}
 {%- set tolerance = modules.datetime.timedelta(days=var('future_tolerance_days') | int) %}
 {%- set max_event_date = var('max_event_date') or (run_started_at + tolerance).strftime('%Y-%m-%d') %}
 {#- Parquet files on DuckDB: the files to read and their row offsets (none: number every raw
@@ -50,7 +52,9 @@ loaded as (
     from {{ this }}
 ),
 {% endif %}
-numbered_events as (
+{#- numbered once where the numbers come from row_number(): each reader of an inlined CTE
+    would number the rows again -#}
+numbered_events as {{ materialized_cte() if file_plan is none else inlined_cte() }} (
     select
         {{ row_position }} as event_row_id,
         {{ row_file }} as source_file,
@@ -65,7 +69,7 @@ numbered_events as (
     {{ input_file_rows(file_plan) }}
 ),
 
-raw_events as (
+raw_events as {{ inlined_cte() }} (
     select * from numbered_events
     {%- if is_incremental() and file_plan is none %}
     where event_row_id > (select loaded.max_event_row_id from loaded)
@@ -76,22 +80,47 @@ erasure_requests as (
     {{ erased_user_ids() }}
 ),
 
-trimmed as (
+keyed as {{ inlined_cte() }} (
+    -- copy_key: equal for usable rows that repeat each other exactly or share an event id
+    -- (same event id, or without one the same user and time); rows with different values may
+    -- share one too, as it is a hash
     select
         *,
-        {{ trim_to_null('user_id_raw') }} as user_id_clear
+        {{ trim_to_null('user_id_raw') }} as user_id_clear,
+        case
+            when {{ trim_to_null('event_id_raw') }} is not null
+                then {{ row_fingerprint([trim_to_null('event_id_raw')]) }}
+            else {{ row_fingerprint([trim_to_null('user_id_raw'), event_ts_typed]) }}
+        end as copy_key
     from raw_events
 ),
 
-identified as (
+repeated_copy_keys as (
+    select copy_key
+    from keyed
+    group by copy_key
+    having count(*) > 1
+),
+{#- The rows are typed and checked twice: all of them, streamed into the table, and the few
+    whose copy_key repeats, which are ranked. Ranking only these gives every row its exact
+    rank, as every row sharing its values or its event id with another is among them; and no
+    engine has to hold every typed row until the repeats are known. Held, they spilled 12 GB
+    to disk at 100M events: this query alone took 286 s and 16.3 GB there, now 162 s and 6.2 GB
+    (at 10M both take about 15 s). -#}
+{%- for rows in ['candidate', 'every'] %}
+
+{{ rows }}_identified as {{ inlined_cte() }} (
     select
-        trimmed.*,
+        keyed.*,
         erasure_requests.user_id is not null as is_erased
-    from trimmed
-    left join erasure_requests on trimmed.user_id_clear = erasure_requests.user_id
+    from keyed
+    left join erasure_requests on keyed.user_id_clear = erasure_requests.user_id
+    {%- if rows == 'candidate' %}
+    where keyed.copy_key in (select repeated_copy_keys.copy_key from repeated_copy_keys)
+    {%- endif %}
 ),
 
-typed as (
+{{ rows }}_typed as {{ inlined_cte() }} (
     select
         event_row_id,
         source_file,
@@ -108,24 +137,24 @@ typed as (
         -- the raw text's fingerprint: later runs compare new rows with loaded ones on it
         {{ dbt.hash('properties_raw') }} as properties_hash,
         {{ normalize_event_name('event_name_raw') }} as event_name,
-        {{ to_utc_timestamp('event_ts_value', resolved['columns'].get('event_ts', {}).get('type')) }} as event_ts,
+        {{ event_ts_typed }} as event_ts,
         {{ trim_to_null('event_id_raw') }} as event_id,
         {{ trim_to_null('session_id_raw') }} as session_id,
         {{ revenue_number }} as revenue,
         {{ trim_to_null('order_id_raw') }} as order_id,
         {{ event_ts_present }} as has_event_ts,
         {{ revenue_present }} as has_revenue
-    from identified
+    from {{ rows }}_identified
 ),
 
-validated as (
+{{ rows }}_validated as {{ inlined_cte() }} (
     select
         *,
         event_name in {{ purchase_event_list() }} as is_purchase
-    from typed
+    from {{ rows }}_typed
 ),
 
-reasoned as (
+{{ rows }}_reasoned as {{ inlined_cte() }} (
     select
         *,
         case
@@ -142,70 +171,27 @@ reasoned as (
             when is_purchase and revenue < 0 then 'revenue_negative'
             when is_purchase and revenue > {{ var('max_revenue') }} then 'revenue_too_large'
         end as quarantine_reason
-    from validated
+    from {{ rows }}_validated
 ),
-
-fingerprinted as {{ materialized_cte() }} (
-    select
-        *,
-        not is_erased and quarantine_reason is null as is_usable,
-        -- raw properties: whether a row repeats another must not depend on pii_mode
-        {{ row_fingerprint(copy_columns) }} as copy_fingerprint,
-        {{ row_fingerprint(['event_id']) }} as event_id_fingerprint
-    from reasoned
-),
-
-repeated_copy_fingerprints as (
-    select copy_fingerprint
-    from fingerprinted
-    where is_usable
-    group by copy_fingerprint
-    having count(*) > 1
-),
-
-repeated_event_id_fingerprints as (
-    select event_id_fingerprint
-    from fingerprinted
-    where is_usable and event_id is not null
-    group by event_id_fingerprint
-    having count(*) > 1
-),
-
-copy_candidates as (
-    -- usable rows that may repeat another: all rows sharing their values or their event id
-    -- are among them, so ranking only these gives every row its exact rank
-    select
-        event_row_id,
-        {{ copy_columns | join(', ') }}
-    from fingerprinted
-    where
-        is_usable
-        and (
-            copy_fingerprint in (select repeated_copy_fingerprints.copy_fingerprint from repeated_copy_fingerprints)
-            or (
-                event_id is not null
-                and event_id_fingerprint in (
-                    select repeated_event_id_fingerprints.event_id_fingerprint from repeated_event_id_fingerprints
-                )
-            )
-        )
-),
+{%- endfor %}
 
 candidate_ranks as (
     select
         event_row_id,
         row_number() over (partition by {{ copy_columns | join(', ') }} order by event_row_id) as exact_copy_number,
         row_number() over (partition by event_id order by event_ts, event_row_id) as event_id_copy_number
-    from copy_candidates
+    from candidate_reasoned
+    where not is_erased and quarantine_reason is null
 ),
 
 ranked as (
     select
-        fingerprinted.*,
+        every_reasoned.*,
+        not every_reasoned.is_erased and every_reasoned.quarantine_reason is null as is_usable,
         coalesce(candidate_ranks.exact_copy_number, 1) as exact_copy_number,
         coalesce(candidate_ranks.event_id_copy_number, 1) as event_id_copy_number
-    from fingerprinted
-    left join candidate_ranks on fingerprinted.event_row_id = candidate_ranks.event_row_id
+    from every_reasoned
+    left join candidate_ranks on every_reasoned.event_row_id = candidate_ranks.event_row_id
 ),
 
 new_rows as (
@@ -302,7 +288,9 @@ new_usable_rows as (
 
 exact_copies_of_loaded as (
     -- new rows repeating a loaded usable row exactly (the loaded one always comes first); a
-    -- loaded row of a newly erased user cannot match, as that user's new rows are erased too
+    -- loaded row of a newly erased user cannot match, as that user's new rows are erased too.
+    -- Only loaded rows within the new rows' time span can match: bounding event_ts keeps the
+    -- join's hash table to those (at 10M events, on a history in time order: 5.9 s to 2.3 s)
     select distinct new_usable_rows.event_row_id
     from new_usable_rows
     inner join {{ this }} as loaded_rows
@@ -315,7 +303,11 @@ exact_copies_of_loaded as (
             and {{ null_safe_equal('new_usable_rows.revenue', 'loaded_rows.revenue') }}
             and {{ null_safe_equal('new_usable_rows.order_id', 'loaded_rows.order_id') }}
             and {{ null_safe_equal('new_usable_rows.properties_hash', 'loaded_rows.properties_hash') }}
-    where not loaded_rows.is_erased and loaded_rows.quarantine_reason is null
+    where
+        not loaded_rows.is_erased
+        and loaded_rows.quarantine_reason is null
+        and loaded_rows.event_ts >= (select min(new_usable_rows.event_ts) from new_usable_rows)
+        and loaded_rows.event_ts <= (select max(new_usable_rows.event_ts) from new_usable_rows)
 ),
 
 event_id_ranks as (

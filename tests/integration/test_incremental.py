@@ -218,13 +218,13 @@ def test_incremental_runs_read_only_new_files(daily, tmp_path: Path) -> None:
 
 
 def test_data_tests_check_the_rows_of_the_latest_load(daily, tmp_path: Path) -> None:
-    """The data tests of the event-grain models test the rows the latest run wrote (every row
-    after a full build); uniqueness compares the new keys with every loaded row; the var
-    data_tests_scope: all tests every row."""
+    """The data tests of the event-grain and user-day models test the rows the latest run wrote
+    (every row after a full build); uniqueness compares the new keys, of one column or several,
+    with every loaded row; the var data_tests_scope: all tests every row."""
     _, runs = daily
     files = runs[-1]
     landing = landing_with(files[:-1], tmp_path / "landing")
-    stage = ("build", "--select", "+stg_events", "--indirect-selection", "cautious", "--exclude", "test_type:unit")
+    stage = ("build", "--select", "+stg_events", "int_user_days_history", "--indirect-selection", "cautious", "--exclude", "test_type:unit")
     run_dbt_build(landing / "*.parquet", tmp_path / "w", command=stage)
     (landing / files[-1].name).write_bytes(files[-1].read_bytes())
     build = run_dbt_build(landing / "*.parquet", tmp_path / "w", command=stage)
@@ -233,9 +233,9 @@ def test_data_tests_check_the_rows_of_the_latest_load(daily, tmp_path: Path) -> 
     assert old < new
 
     def data_tests(scope: str | None = None) -> set[str]:
-        """The failing data tests of stg_events__classified and stg_events."""
+        """The failing data tests of stg_events__classified, stg_events and int_user_days_history."""
         step = run_dbt_build(landing / "*.parquet", tmp_path / "w", {"data_tests_scope": scope} if scope else None,
-                             command=("test", "--select", "stg_events__classified", "stg_events",
+                             command=("test", "--select", "stg_events__classified", "stg_events", "int_user_days_history",
                                       "--indirect-selection", "cautious", "--exclude", "test_type:unit"),
                              check=False)
         return {name.split(".")[2] for name, status, _ in step.result.nodes if status == "fail"}
@@ -258,3 +258,22 @@ def test_data_tests_check_the_rows_of_the_latest_load(daily, tmp_path: Path) -> 
         )
         where event_row_id = (select max(event_row_id) from stg_events where load_batch = {new})""")
     assert "unique_stg_events_event_id" in data_tests()
+    # two-column scope: a user-day written by an earlier run again beside one of the latest run
+    # is seen; a user-day repeated among earlier rows only is seen by the whole-table scope only
+    user_day_test = "unique_combination_int_user_days_history_user_id__activity_date"
+    execute(f"""
+        insert into int_user_days_history
+        select * replace ({old} as load_batch) from int_user_days_history
+        where (user_id, activity_date) = (
+            select (user_id, activity_date) from int_user_days_history where load_batch = {new}
+            order by user_id, activity_date limit 1
+        )""")
+    assert user_day_test in data_tests()
+    execute(f"delete from int_user_days_history where load_batch = {old} and (user_id, activity_date) in ("
+            f"select user_id, activity_date from int_user_days_history where load_batch = {new})")
+    execute(f"""
+        insert into int_user_days_history
+        select * from int_user_days_history where load_batch = {old}
+        order by user_id, activity_date limit 1""")
+    assert user_day_test not in data_tests()
+    assert user_day_test in data_tests("all")
