@@ -91,33 +91,27 @@
 {#- `materialized` before a CTE read by several parts of a query, where the engine supports it
     (DuckDB, Postgres): the CTE is computed once instead of once per reader. -#}
 {% macro materialized_cte() -%}
-    {{ return(adapter.dispatch('materialized_cte', 'behavioral_segments')()) }}
-{%- endmacro %}
-
-{% macro default__materialized_cte() -%}
-{%- endmacro %}
-
-{% macro duckdb__materialized_cte() -%}
-    materialized
-{%- endmacro %}
-
-{% macro postgres__materialized_cte() -%}
-    materialized
+    {{ cte_hint('materialized') }}
 {%- endmacro %}
 
 {#- `not materialized` before a CTE read by several parts of a query, where the engine would
     otherwise compute it once and hold every row (DuckDB, Postgres): each reader streams it. -#}
 {% macro inlined_cte() -%}
-    {{ return(adapter.dispatch('inlined_cte', 'behavioral_segments')()) }}
+    {{ cte_hint('not materialized') }}
 {%- endmacro %}
 
-{% macro default__inlined_cte() -%}
+{#- A CTE's materialisation keyword where the engine has one (DuckDB, Postgres), else nothing. -#}
+{% macro cte_hint(hint) -%}
+    {{ return(adapter.dispatch('cte_hint', 'behavioral_segments')(hint)) }}
 {%- endmacro %}
 
-{% macro duckdb__inlined_cte() -%}
-    not materialized
+{% macro default__cte_hint(hint) -%}
 {%- endmacro %}
 
-{% macro postgres__inlined_cte() -%}
-    not materialized
+{% macro duckdb__cte_hint(hint) -%}
+    {{ hint }}
+{%- endmacro %}
+
+{% macro postgres__cte_hint(hint) -%}
+    {{ hint }}
 {%- endmacro %}
