@@ -78,17 +78,20 @@ def invoke(
     quiet: bool = True,
     check: bool = True,
     callbacks: list[Callable[[Any], None]] | None = None,
+    project_dir: Path | None = None,
 ) -> DbtStepResult:
     """Invoke one dbt command (e.g. ``["build"]``) in the project folder.
 
     ``db_path`` sets ``DBT_DUCKDB_PATH`` for this call only; ``target_path`` keeps the
     artifacts of concurrent test builds apart. ``callbacks`` receive dbt's structured events
-    (used for progress bars). With ``check`` a failed step raises
+    (used for progress bars). ``project_dir`` runs a copy of the project instead (a test
+    that edits a seed). With ``check`` a failed step raises
     :class:`DbtStepError` naming each failing node and its message.
     """
     from dbt.cli.main import dbtRunner
 
-    args = list(command) + ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+    project = project_dir or PROJECT_DIR
+    args = list(command) + ["--project-dir", str(project), "--profiles-dir", str(project)]
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars, default=str)]
     if target_path is not None:

@@ -2,6 +2,8 @@
 
     taxonomy_events():        select over the seed event_taxonomy with event names normalised
                               like the event log (the body of an import CTE)
+    taxonomy_fingerprint():   md5 of the taxonomy's distinct (event name, feature) pairs, read
+                              when the model runs (int_user_feature_days_history stores it)
     key_event_condition(col): SQL condition "col is a key event": col in the var key_events
                               when it is set, else in the seed rows with is_key_event
     adoption_segment(...):    the adoption label, first match wins:
@@ -17,6 +19,19 @@
         category,
         is_key_event
     from {{ ref('event_taxonomy') }}
+{%- endmacro %}
+
+{% macro taxonomy_fingerprint() -%}
+    {%- set seed = ref('event_taxonomy') -%}
+    {#- '' when nothing runs: at parse time, and when linting against an empty warehouse -#}
+    {%- if not execute or adapter.get_relation(seed.database, seed.schema, seed.identifier) is none -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set pairs = [] -%}
+    {%- for row in run_query('select distinct event_name, feature from (' ~ taxonomy_events() ~ ') as taxonomy').rows -%}
+        {%- do pairs.append(row[0] ~ '=' ~ row[1]) -%}
+    {%- endfor -%}
+    {{ return(local_md5(pairs | sort | join('\n'))) }}
 {%- endmacro %}
 
 {% macro key_event_condition(column) -%}

@@ -36,11 +36,13 @@ def run_dbt_build(
     dbt_vars: dict[str, Any] | None = None,
     command: tuple[str, ...] = ("build",),
     check: bool = True,
+    project_dir: Path | None = None,
 ) -> DbtBuild:
     """Run ``dbt build`` (or ``command``) on ``events_path`` into ``work_dir/warehouse.duckdb``.
 
     ``dbt_vars`` are merged over ``{"events_path": events_path}``; pass e.g.
-    ``{"as_of": "2024-06-30"}``. Raises ``DbtStepError`` on failure unless ``check=False``.
+    ``{"as_of": "2024-06-30"}``. ``project_dir``: a copy of the project to run instead.
+    Raises ``DbtStepError`` on failure unless ``check=False``.
     """
     work_dir.mkdir(parents=True, exist_ok=True)
     db_path = work_dir / "warehouse.duckdb"
@@ -51,6 +53,7 @@ def run_dbt_build(
         db_path=db_path,
         target_path=work_dir / "target",
         check=check,
+        project_dir=project_dir,
     )
     return DbtBuild(db_path=db_path, result=result)
 

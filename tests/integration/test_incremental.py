@@ -11,11 +11,13 @@ bookkeeping columns differ).
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from scripts.dbt_invoke import PROJECT_DIR
 from scripts.generate_events import generate
 from tests.integration.conftest import run_dbt_build
 
@@ -277,3 +279,37 @@ def test_data_tests_check_the_rows_of_the_latest_load(daily, tmp_path: Path) -> 
         order by user_id, activity_date limit 1""")
     assert user_day_test not in data_tests()
     assert user_day_test in data_tests("all")
+
+
+def test_an_edited_taxonomy_recomputes_every_feature_day(daily, tmp_path: Path) -> None:
+    """The feature history is incremental, yet follows the seed event_taxonomy: after an edit
+    of the seed, the next incremental run recomputes every user-day, as a full build would."""
+    _, runs = daily
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT_DIR, project, ignore=shutil.ignore_patterns(
+        ".git", "target", "logs", "exports", "docs", "scripts", "*.duckdb", "__pycache__"))
+    landing = landing_with(runs[-2], tmp_path / "landing")
+    first = run_dbt_build(landing / "*.parquet", tmp_path / "inc", command=BUILD, project_dir=project)
+    features = "select feature, count(*) as n from {} group by 1"
+    before = dict(first.query(features.format("int_user_feature_days_history")).values.tolist())
+    assert before.get("compare", 0) > 0 and before.get("sharing", 0) > 0
+
+    # compare events now count as wishlist use; sharing is no feature any more
+    seed = project / "seeds" / "event_taxonomy.csv"
+    lines = seed.read_text().splitlines()
+    edited = [line.replace(",compare,discovery,", ",wishlist,engagement,") for line in lines
+              if ",sharing," not in line]
+    assert edited != lines
+    seed.write_text("\n".join(edited) + "\n")
+    (landing / runs[-1][-1].name).write_bytes(runs[-1][-1].read_bytes())
+    inc = run_dbt_build(landing / "*.parquet", tmp_path / "inc", command=BUILD, project_dir=project)
+    after = dict(inc.query(features.format("int_user_feature_days_history")).values.tolist())
+    assert "compare" not in after and "sharing" not in after
+    assert after["wishlist"] > before["wishlist"]
+    assert inc.query("select count(distinct taxonomy_fingerprint) as n from int_user_feature_days_history")["n"][0] == 1
+
+    full = run_dbt_build(landing / "*.parquet", tmp_path / "full", command=BUILD, project_dir=project)
+    diffs = _differences(full.db_path, inc.db_path)
+    bad = {name: d for name, d in diffs.items() if d[1] or d[2]}
+    assert not bad, f"relations that differ (rows, only in full, only in incremental): {bad}"
+    assert diffs["user_feature_adoption"][0] > 0
