@@ -38,6 +38,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import hashlib
+
 import duckdb
 from rich.console import Console
 from rich.progress import Progress
@@ -103,6 +105,20 @@ def node_seconds(target: Path) -> dict[str, float]:
     return out
 
 
+def project_fingerprint(project_dir: Path = PROJECT_DIR) -> str:
+    """A hash of everything a dbt build's output depends on in the project (models, macros,
+    seeds, snapshots, the project and profile files): a history warehouse built from other
+    code must not be reused."""
+    digest = hashlib.sha256()
+    paths = [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
+    for folder in ("models", "macros", "seeds", "snapshots"):
+        paths += sorted(p for p in (project_dir / folder).rglob("*") if p.is_file())
+    for path in paths:
+        if path.exists():
+            digest.update(str(path.relative_to(project_dir)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def markdown_table(rows: list[dict]) -> str:
     """The results as a Markdown table, with the machine they were measured on."""
     lines = [f"Measured on {machine()}.", "",
@@ -155,8 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", type=Path, help="also write the table here as Markdown (for the README)")
     parser.add_argument("--keep", action="store_true", help="keep the generated files and warehouses")
     parser.add_argument("--reuse-data", action="store_true",
-                        help="with --work-dir: reuse the event files (and the history warehouse) an earlier "
-                             "--keep run left there")
+                        help="with --work-dir: reuse the event files an earlier --keep run left there, and "
+                             "its history warehouse if it was built from the same project code")
     args = parser.parse_args(argv)
 
     console = Console()
@@ -214,11 +230,17 @@ def main(argv: list[str] | None = None) -> int:
 
             # the warehouse the incremental runs start from: everything but the last day
             step("dbt build of the history (start of the incremental runs)")
-            hist_db = size_dir / "history.duckdb"
-            if not (args.reuse_data and hist_db.exists()):
+            hist_db, hist_code = size_dir / "history.duckdb", size_dir / "history.fingerprint"
+            code = project_fingerprint()
+            reusable = hist_db.exists() and hist_code.exists() and hist_code.read_text().strip() == code
+            if not (args.reuse_data and reusable):
+                if args.reuse_data and hist_db.exists():
+                    progress.console.print(f"{hist_db} was built from other project code: building it again")
                 hist_db.unlink(missing_ok=True)
+                hist_code.unlink(missing_ok=True)
                 measure(dbt_cmd(*PRODUCTION_BUILD, tgt=size_dir / "target_hist"),
                         env={**env, "DBT_DUCKDB_PATH": str(hist_db)})
+                hist_code.write_text(code + "\n")
             os.symlink(day, landing / day.name)
             progress.advance(task)
 
