@@ -119,6 +119,13 @@ def project_fingerprint(project_dir: Path = PROJECT_DIR) -> str:
     return digest.hexdigest()
 
 
+def remove_warehouse(db: Path) -> None:
+    """Delete a DuckDB file and its write-ahead log: a log left by an interrupted run would
+    be replayed into the next warehouse of that name."""
+    for path in (db, db.with_name(db.name + ".wal")):
+        path.unlink(missing_ok=True)
+
+
 def markdown_table(rows: list[dict]) -> str:
     """The results as a Markdown table, with the machine they were measured on."""
     lines = [f"Measured on {machine()}.", "",
@@ -236,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
             if not (args.reuse_data and reusable):
                 if args.reuse_data and hist_db.exists():
                     progress.console.print(f"{hist_db} was built from other project code: building it again")
-                hist_db.unlink(missing_ok=True)
+                remove_warehouse(hist_db)
                 hist_code.unlink(missing_ok=True)
                 measure(dbt_cmd(*PRODUCTION_BUILD, tgt=size_dir / "target_hist"),
                         env={**env, "DBT_DUCKDB_PATH": str(hist_db)})
@@ -247,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
             full, inc, floor, pandas = [], [], [], []
             for i in range(reps):
                 db = size_dir / f"full_{i}.duckdb"
+                remove_warehouse(db)  # and the write-ahead log an interrupted run may have left
                 step(f"dbt build (full) of {n_events:,} events, run {i + 1}/{reps}")
                 full.append(measure(dbt_cmd(*PRODUCTION_BUILD), env={**env, "DBT_DUCKDB_PATH": str(db)}))
                 progress.advance(task)
@@ -257,15 +265,16 @@ def main(argv: list[str] | None = None) -> int:
                     parse_partial = measure(dbt_cmd("parse"), env=cenv)
                     compile_ = measure(dbt_cmd("compile"), env=cenv)
                     unit = measure(dbt_cmd("test", "--select", "test_type:unit"), env=cenv)
-                db.unlink(missing_ok=True)
+                remove_warehouse(db)
                 shutil.rmtree(size_dir / "spill", ignore_errors=True)
 
                 step(f"dbt build (+1 day, incremental), run {i + 1}/{reps}")
                 inc_db = size_dir / "inc.duckdb"
+                remove_warehouse(inc_db)
                 shutil.copyfile(hist_db, inc_db)
                 inc.append(measure(dbt_cmd(*PRODUCTION_BUILD), env={**env, "DBT_DUCKDB_PATH": str(inc_db)}))
                 inc_parts = node_seconds(target)
-                inc_db.unlink()
+                remove_warehouse(inc_db)
                 progress.advance(task)
 
                 step(f"floor: one DuckDB query, run {i + 1}/{reps}")
