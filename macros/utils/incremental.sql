@@ -115,3 +115,43 @@
 {% macro postgres__cte_hint(hint) -%}
     {{ hint }}
 {%- endmacro %}
+
+{#- The user-days an incremental user-day model computes again (a CTE body, named
+    touched_days by the model): the days of rows the CTE `classified` (over
+    stg_events__classified) wrote since the model's last run, or every user-day when
+    `every_day`, and the days of users erased since then, read from the model itself. -#}
+{% macro touched_user_days(classified, every_day=false) -%}
+    select distinct
+        user_id,
+        event_date as activity_date
+    from {{ classified }}
+    where
+        {%- if not every_day %}
+        load_batch > {{ processed_load_batch() }} and
+        {%- endif %}
+        user_id is not null and event_date is not null
+    union
+    select
+        this_model.user_id,
+        this_model.activity_date
+    from {{ this }} as this_model
+    inner join ({{ erased_user_ids() }}) as erased
+        on this_model.user_id = {{ pseudonymised('erased.user_id') }}
+{%- endmacro %}
+
+{#- The valid, unique events of the CTE `classified` (not erased, not quarantined, not a
+    repeat); in an incremental run only those of the user-days of the CTE touched_days. -#}
+{% macro valid_classified_events(classified) -%}
+    select {{ classified }}.*
+    from {{ classified }}
+    {%- if is_incremental() %}
+    inner join touched_days
+        on
+            {{ classified }}.user_id = touched_days.user_id
+            and {{ classified }}.event_date = touched_days.activity_date
+    {%- endif %}
+    where
+        not {{ classified }}.is_erased
+        and {{ classified }}.quarantine_reason is null
+        and {{ classified }}.duplicate_reason is null
+{%- endmacro %}

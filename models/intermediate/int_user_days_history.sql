@@ -28,31 +28,11 @@ classified as {{ inlined_cte() }} (
 ),
 {% if is_incremental() %}
 touched_days as (
-    select distinct
-        user_id,
-        event_date as activity_date
-    from classified
-    where load_batch > {{ processed_load_batch() }} and user_id is not null and event_date is not null
-    union
-    select
-        this_model.user_id,
-        this_model.activity_date
-    from {{ this }} as this_model
-    inner join ({{ erased_user_ids() }}) as erased
-        on this_model.user_id = {{ pseudonymised('erased.user_id') }}
+    {{ touched_user_days('classified') }}
 ),
 {% endif %}
 valid_events as (
-    select classified.*
-    from classified
-    {%- if is_incremental() %}
-    inner join touched_days
-        on classified.user_id = touched_days.user_id and classified.event_date = touched_days.activity_date
-    {%- endif %}
-    where
-        not classified.is_erased
-        and classified.quarantine_reason is null
-        and classified.duplicate_reason is null
+    {{ valid_classified_events('classified') }}
 ),
 
 user_sessions as (
