@@ -25,6 +25,7 @@ medians over ``--repeats`` runs (``--repeats-large`` for sizes of 50M events and
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import multiprocessing
 import os
@@ -38,14 +39,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import hashlib
-
 import duckdb
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from scripts.dbt_invoke import PROJECT_DIR
+from scripts.dbt_invoke import DBT_BUILD_INPUTS, PROJECT_DIR
 
 EVENTS_PER_USER = 166  # the demo generator's average, measured
 LARGE = 50_000_000
@@ -106,16 +105,14 @@ def node_seconds(target: Path) -> dict[str, float]:
 
 
 def project_fingerprint(project_dir: Path = PROJECT_DIR) -> str:
-    """A hash of everything a dbt build's output depends on in the project (models, macros,
-    seeds, snapshots, the project and profile files): a history warehouse built from other
-    code must not be reused."""
+    """A hash of everything a dbt build's tables depend on in the project (DBT_BUILD_INPUTS):
+    a history warehouse built from other code must not be reused."""
     digest = hashlib.sha256()
-    paths = [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
-    for folder in ("models", "macros", "seeds", "snapshots"):
-        paths += sorted(p for p in (project_dir / folder).rglob("*") if p.is_file())
-    for path in paths:
-        if path.exists():
-            digest.update(str(path.relative_to(project_dir)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for name in DBT_BUILD_INPUTS:
+        top = project_dir / name
+        for path in sorted(p for p in top.rglob("*") if p.is_file()) if top.is_dir() else [top]:
+            if path.exists():
+                digest.update(str(path.relative_to(project_dir)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 

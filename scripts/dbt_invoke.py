@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
+# what the tables a dbt build writes depend on in the project folder (dbt_project.yml's model,
+# macro, seed and snapshot paths, and the profile); the data tests in tests/ only read them
+DBT_BUILD_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "snapshots")
 DEFAULT_DB_PATH = PROJECT_DIR / "behavioral_segments.duckdb"
 FAILED_STATUSES = {"error", "fail", "runtime error"}
 

@@ -69,16 +69,12 @@
     {{ return(state.where) }}
 {%- endmacro %}
 
-{#- stg_events__classified, where this project builds it (found in the graph: a ref() here would
-    be a dependency dbt cannot see at parse time); `fallback` before execution. -#}
+{#- stg_events__classified, where this project builds it (its node in the graph: a ref() here
+    would be a dependency dbt cannot see at parse time); `fallback` before execution. -#}
 {% macro loads_relation(fallback) -%}
-    {%- set found = namespace(relation=fallback) -%}
-    {%- if execute -%}
-        {%- for node in graph.nodes.values() -%}
-            {%- if node.resource_type == 'model' and node.name == 'stg_events__classified' and node.package_name == 'behavioral_segments' -%}
-                {%- set found.relation = api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias) -%}
-            {%- endif -%}
-        {%- endfor -%}
+    {%- set node = graph.nodes.get('model.behavioral_segments.stg_events__classified') if execute else none -%}
+    {%- if node is none -%}
+        {{ return(fallback) }}
     {%- endif -%}
-    {{ return(found.relation) }}
+    {{ return(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias)) }}
 {%- endmacro %}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,20 @@ class DbtBuild:
     def table(self, name: str) -> pd.DataFrame:
         """A whole relation (model, seed or view) by name, e.g. ``table("user_segments")``."""
         return self.query(f"select * from main.{name}")
+
+
+def copy_project(dest: Path) -> Path:
+    """A copy of the dbt project for a test to edit: what the build's tables depend on
+    (``dbt_invoke.DBT_BUILD_INPUTS``) and the data tests, nothing else (no virtualenv,
+    warehouse, artifacts or demo data)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in (*dbt_invoke.DBT_BUILD_INPUTS, "tests"):
+        source = dbt_invoke.PROJECT_DIR / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, dest / name)
+    return dest
 
 
 def run_dbt_build(

@@ -11,15 +11,13 @@ bookkeeping columns differ).
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from scripts.dbt_invoke import PROJECT_DIR
 from scripts.generate_events import generate
-from tests.integration.conftest import run_dbt_build
+from tests.integration.conftest import copy_project, run_dbt_build
 
 BUILD = ("build", "--exclude", "test_type:unit")
 # Relations that keep one block of rows per run by design (the history of past as_of values)
@@ -285,9 +283,7 @@ def test_an_edited_taxonomy_recomputes_every_feature_day(daily, tmp_path: Path) 
     """The feature history is incremental, yet follows the seed event_taxonomy: after an edit
     of the seed, the next incremental run recomputes every user-day, as a full build would."""
     _, runs = daily
-    project = tmp_path / "project"
-    shutil.copytree(PROJECT_DIR, project, ignore=shutil.ignore_patterns(
-        ".git", "target", "logs", "exports", "docs", "scripts", "*.duckdb", "__pycache__"))
+    project = copy_project(tmp_path / "project")
     landing = landing_with(runs[-2], tmp_path / "landing")
     first = run_dbt_build(landing / "*.parquet", tmp_path / "inc", command=BUILD, project_dir=project)
     features = "select feature, count(*) as n from {} group by 1"
