@@ -38,8 +38,13 @@
     erased user, or events that turned out to repeat others) is written as an empty row by the
     incremental run, which replaces the old one; this removes those empty rows. -#}
 {% macro delete_empty_rows(count_column) -%}
+    {{ delete_rows_where(count_column ~ ' = 0') }}
+{%- endmacro %}
+
+{#- The same for a model whose empty rows are told by a condition. -#}
+{% macro delete_rows_where(condition) -%}
     {%- if is_incremental() -%}
-        delete from {{ this }} where {{ count_column }} = 0
+        delete from {{ this }} where {{ condition }}
     {%- else -%}
         select 1
     {%- endif -%}
@@ -154,4 +159,23 @@
         not {{ classified }}.is_erased
         and {{ classified }}.quarantine_reason is null
         and {{ classified }}.duplicate_reason is null
+{%- endmacro %}
+
+{#- The fingerprint of the SQL that derives an incremental model's var-driven columns: md5 of
+    their compiled text, which holds the vars' values (event lists, property keys, limits).
+    Each row stores it; definition_changed(fingerprint) is true in an incremental run when a
+    stored row was derived otherwise, and the model then computes every key again, so that a
+    changed var never leaves old rows derived the old way. -#}
+{% macro definition_fingerprint(definitions) -%}
+    {{ return(local_md5(definitions | join('\n'))) }}
+{%- endmacro %}
+
+{% macro definition_changed(fingerprint) -%}
+    {%- if not (is_incremental() and execute) -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set stale = run_query(
+        'select count(*) from ' ~ this ~ " where definition_fingerprint <> '" ~ fingerprint ~ "'"
+    ) -%}
+    {{ return(stale.rows[0][0] > 0) }}
 {%- endmacro %}

@@ -9,9 +9,21 @@
 {#- One row per order and UTC day of its purchase events, on any date; int_orders sums the
     days on or before as_of. An order is (user_id, order_id); a purchase event without an
     order_id is an order of its own. Incremental like int_user_days_history: the order-days
-    touched since this model's last run, and those of users erased since, are computed again. -#}
+    touched since this model's last run, and those of users erased since, are computed again.
+
+    The benefit columns (discounted events, priced item value and quantity) are read from the
+    properties JSON here, once per new purchase event, with the vars of benefits_settings();
+    when those vars change, the next run computes every order-day again. -#}
 
 -- depends_on: {{ ref('erasure_requests') }}
+
+{%- set benefit_columns = {
+    'has_discount': has_discount_flag('purchases.properties'),
+    'item_price': item_price('purchases.properties'),
+    'item_quantity': item_quantity('purchases.properties'),
+} %}
+{%- set fingerprint = definition_fingerprint(benefit_columns.values() | list) %}
+{%- set every_day = definition_changed(fingerprint) %}
 
 with
 
@@ -29,8 +41,10 @@ touched_order_days as (
         event_date as order_date
     from classified
     where
-        load_batch > {{ processed_load_batch() }}
-        and user_id is not null and event_date is not null and is_purchase
+        {%- if not every_day %}
+        load_batch > {{ processed_load_batch() }} and
+        {%- endif %}
+        user_id is not null and event_date is not null and is_purchase
     union
     select
         this_model.user_id,
@@ -53,16 +67,19 @@ purchases as (
         and duplicate_reason is null
 ),
 
-order_days as (
+priced_purchases as (
+    -- the properties JSON is read here, after the join: in an incremental run only the
+    -- purchase events of the touched order-days are parsed
     select
         purchases.user_id,
         purchases.order_key,
-        purchases.event_date as order_date,
-        max(purchases.order_id) as order_id,
-        min(purchases.event_ts) as first_event_at,
-        max(purchases.event_ts) as last_event_at,
-        count(*) as purchase_events,
-        {{ exact_sum('coalesce(purchases.revenue, 0)') }} as revenue
+        purchases.event_date,
+        purchases.order_id,
+        purchases.event_ts,
+        purchases.revenue,
+        {{ benefit_columns['has_discount'] }} as has_discount,
+        {{ benefit_columns['item_price'] }} as item_price,
+        {{ benefit_columns['item_quantity'] }} as item_quantity
     from purchases
     {%- if is_incremental() %}
     inner join touched_order_days
@@ -71,7 +88,26 @@ order_days as (
             and purchases.order_key = touched_order_days.order_key
             and purchases.event_date = touched_order_days.order_date
     {%- endif %}
-    group by purchases.user_id, purchases.order_key, purchases.event_date
+),
+
+order_days as (
+    select
+        user_id,
+        order_key,
+        event_date as order_date,
+        max(order_id) as order_id,
+        min(event_ts) as first_event_at,
+        max(event_ts) as last_event_at,
+        count(*) as purchase_events,
+        {{ exact_sum('coalesce(revenue, 0)') }} as revenue,
+        count(case when has_discount = 1 then 1 end) as discounted_events,
+        -- exact decimals, so that sums do not depend on the order rows are added in
+        sum(
+            case when item_price is not null then cast(item_price * item_quantity as {{ exact_decimal() }}) end
+        ) as priced_value,
+        sum(case when item_price is not null then cast(item_quantity as {{ exact_decimal() }}) end) as priced_quantity
+    from priced_purchases
+    group by user_id, order_key, event_date
 ),
 
 final as (
@@ -85,6 +121,10 @@ final as (
             order_days.last_event_at,
             coalesce(order_days.purchase_events, 0) as purchase_events,
             coalesce(order_days.revenue, 0) as revenue,
+            coalesce(order_days.discounted_events, 0) as discounted_events,
+            order_days.priced_value,
+            order_days.priced_quantity,
+            '{{ fingerprint }}' as definition_fingerprint,
             (select max(classified.load_batch) from classified) as load_batch
         from touched_order_days
         left join order_days
@@ -102,6 +142,10 @@ final as (
             last_event_at,
             purchase_events,
             revenue,
+            discounted_events,
+            priced_value,
+            priced_quantity,
+            '{{ fingerprint }}' as definition_fingerprint,
             (select max(classified.load_batch) from classified) as load_batch
         from order_days
     {%- endif %}

@@ -18,7 +18,15 @@ final as (
         purchase_events,
         revenue,
         first_event_at,
-        last_event_at
+        last_event_at,
+        signup_events,
+        first_signup_at,
+        key_events,
+        first_key_event_at,
+        referral_events,
+        review_events,
+        advocacy_events,
+        load_batch
     from history
     where activity_date <= {{ as_of_date() }}
 )

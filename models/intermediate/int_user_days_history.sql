@@ -14,9 +14,25 @@
     last run (new events, events that turned out to repeat others) and the days of users
     erased since then are computed again from every valid event of that user and day. A day
     left without events is written as an empty row, which replaces the old one, and the
-    post-hook deletes it. -#}
+    post-hook deletes it.
+
+    The signal columns count the day's events of the event lists the product and loyalty
+    segments read (signups, key events, referrals, reviews, advocacy), so those marts read
+    user-days instead of every event. Each row stores a fingerprint of the lists (vars, and the
+    seed's key events): when they change, the next run computes every user-day again. -#}
 
 -- depends_on: {{ ref('erasure_requests') }}
+-- depends_on: {{ ref('event_taxonomy') }}
+
+{%- set signals = {
+    'signup': 'event_name in ' ~ product_event_list('signup_events'),
+    'key': key_event_condition('event_name'),
+    'referral': 'event_name in ' ~ loyalty_event_list('referral_events'),
+    'review': 'event_name in ' ~ loyalty_event_list('review_events'),
+    'advocacy': 'event_name in ' ~ loyalty_event_list('advocacy_events'),
+} %}
+{%- set fingerprint = definition_fingerprint(signals.values() | list + [key_event_fingerprint()]) %}
+{%- set every_day = definition_changed(fingerprint) %}
 
 with
 
@@ -28,11 +44,23 @@ classified as {{ inlined_cte() }} (
 ),
 {% if is_incremental() %}
 touched_days as (
-    {{ touched_user_days('classified') }}
+    {{ touched_user_days('classified', every_day=every_day) }}
 ),
 {% endif %}
 valid_events as (
     {{ valid_classified_events('classified') }}
+),
+
+signal_events as (
+    -- each condition once per event (the key-event one reads the seed)
+    select
+        *,
+        {{ signals['signup'] }} as is_signup,
+        {{ signals['key'] }} as is_key,
+        {{ signals['referral'] }} as is_referral,
+        {{ signals['review'] }} as is_review,
+        {{ signals['advocacy'] }} as is_advocacy
+    from valid_events
 ),
 
 user_sessions as (
@@ -46,8 +74,15 @@ user_sessions as (
         count(case when is_purchase then 1 end) as purchase_events,
         sum(cast(case when is_purchase then coalesce(revenue, 0) else 0 end as {{ exact_decimal() }})) as revenue,
         min(event_ts) as first_event_at,
-        max(event_ts) as last_event_at
-    from valid_events
+        max(event_ts) as last_event_at,
+        count(case when is_signup then 1 end) as signup_events,
+        count(case when is_key then 1 end) as key_events,
+        count(case when is_referral then 1 end) as referral_events,
+        count(case when is_review then 1 end) as review_events,
+        count(case when is_advocacy then 1 end) as advocacy_events,
+        min(case when is_signup then event_ts end) as first_signup_at,
+        min(case when is_key then event_ts end) as first_key_event_at
+    from signal_events
     group by user_id, event_date, session_id
 ),
 
@@ -60,7 +95,14 @@ user_days as (
         cast(sum(purchase_events) as {{ dbt.type_bigint() }}) as purchase_events,
         cast(sum(revenue) as {{ type_double() }}) as revenue,
         min(first_event_at) as first_event_at,
-        max(last_event_at) as last_event_at
+        max(last_event_at) as last_event_at,
+        cast(sum(signup_events) as {{ dbt.type_bigint() }}) as signup_events,
+        cast(sum(key_events) as {{ dbt.type_bigint() }}) as key_events,
+        cast(sum(referral_events) as {{ dbt.type_bigint() }}) as referral_events,
+        cast(sum(review_events) as {{ dbt.type_bigint() }}) as review_events,
+        cast(sum(advocacy_events) as {{ dbt.type_bigint() }}) as advocacy_events,
+        min(first_signup_at) as first_signup_at,
+        min(first_key_event_at) as first_key_event_at
     from user_sessions
     group by user_id, event_date
 ),
@@ -76,6 +118,14 @@ final as (
             coalesce(user_days.revenue, 0) as revenue,
             user_days.first_event_at,
             user_days.last_event_at,
+            coalesce(user_days.signup_events, 0) as signup_events,
+            coalesce(user_days.key_events, 0) as key_events,
+            coalesce(user_days.referral_events, 0) as referral_events,
+            coalesce(user_days.review_events, 0) as review_events,
+            coalesce(user_days.advocacy_events, 0) as advocacy_events,
+            user_days.first_signup_at,
+            user_days.first_key_event_at,
+            '{{ fingerprint }}' as definition_fingerprint,
             (select max(classified.load_batch) from classified) as load_batch
         from touched_days
         left join user_days
@@ -90,6 +140,14 @@ final as (
             revenue,
             first_event_at,
             last_event_at,
+            signup_events,
+            key_events,
+            referral_events,
+            review_events,
+            advocacy_events,
+            first_signup_at,
+            first_key_event_at,
+            '{{ fingerprint }}' as definition_fingerprint,
             (select max(classified.load_batch) from classified) as load_batch
         from user_days
     {%- endif %}

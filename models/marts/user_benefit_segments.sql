@@ -1,6 +1,8 @@
 {#- What each user's purchases say about the benefit sought: discounts, and the price level
     of the items bought (docs/segments/occasion_benefits_loyalty.md, section 2). One row per
-    user. stg_events is read once, purchases only. -#}
+    user. The orders come from int_orders, which carries per order whether it was discounted
+    and its exact priced item value and quantity (read from the purchase events' properties
+    by int_order_days, incrementally). -#}
 
 with
 
@@ -8,59 +10,23 @@ users as (
     select * from {{ ref('fct_user_behavior') }}
 ),
 
-purchase_events as (
+orders as (
     select
         user_id,
-        -- the order rule of int_orders: (user_id, order_id), or the event alone without one
-        coalesce(
-            'order:' || order_id,
-            'event:' || cast(event_row_id as {{ dbt.type_string() }})
-        ) as order_key,
-        properties
-    from {{ ref('stg_events') }}
-    where is_purchase
-),
-
-purchase_items as (
-    select
-        user_id,
-        order_key,
-        {{ has_discount_flag('properties') }} as has_discount,
-        {{ item_price('properties') }} as item_price,
-        {{ item_quantity('properties') }} as item_quantity
-    from purchase_events
-),
-
-order_benefits as (
-    -- money as exact decimals so the average does not depend on the order rows are added in
-    select
-        user_id,
-        order_key,
-        max(has_discount) as is_discounted,
-        sum(
-            case
-                when item_price is not null
-                    then cast(item_price * item_quantity as decimal(38, 9))
-            end
-        ) as priced_value,
-        sum(
-            case
-                when item_price is not null
-                    then cast(item_quantity as decimal(38, 9))
-            end
-        ) as priced_quantity
-    from purchase_items
-    group by user_id, order_key
+        is_discounted,
+        priced_value,
+        priced_quantity
+    from {{ ref('int_orders') }}
 ),
 
 user_benefits as (
     select
         user_id,
         count(*) as orders,
-        count(case when is_discounted = 1 then 1 end) as discounted_orders,
+        count(case when is_discounted then 1 end) as discounted_orders,
         cast(sum(priced_value) as {{ type_double() }}) as priced_item_value,
         cast(sum(priced_quantity) as {{ type_double() }}) as priced_item_quantity
-    from order_benefits
+    from orders
     group by user_id
 ),
 

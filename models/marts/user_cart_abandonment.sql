@@ -1,7 +1,8 @@
 {#- One row per user: cart events without a purchase within cart_abandonment_window_hours
-    (docs/segments/product.md, section 4). Built for very large event tables: cart and
-    purchase events are filtered by name first, and each cart finds its next purchase with
-    one window over the union of the cart users' carts and purchases (no self-join). -#}
+    (docs/segments/product.md, section 4). Built for very large event tables: the cart and
+    purchase events come from int_cart_timeline_history (kept incrementally), and each cart
+    finds its next purchase with one window over the union of the cart users' carts and
+    purchases (no self-join). -#}
 
 {%- set recency_days = product_int_var('cart_abandoner_recency_days', 1) %}
 
@@ -19,15 +20,27 @@ run_context as (
     select as_of from {{ ref('stg_run_context') }}
 ),
 
+timeline_events as (
+    -- cart and purchase events on or before as_of, with the carts' values (int_cart_timeline_history)
+    select
+        user_id,
+        event_ts,
+        event_date,
+        is_cart,
+        is_purchase,
+        cart_value
+    from {{ ref('int_cart_timeline_history') }}
+    where event_date <= {{ as_of_date() }}
+),
+
 carts as (
     select
         user_id,
         event_ts as cart_at,
         event_date as cart_date,
-        {{ try_to_double(json_property('properties', 'price')) }} as price,
-        coalesce({{ try_to_double(json_property('properties', 'quantity')) }}, 1) as quantity
-    from {{ ref('stg_events') }}
-    where event_name in {{ product_event_list('cart_events') }}
+        cart_value
+    from timeline_events
+    where is_cart
 ),
 
 cart_users as (
@@ -39,7 +52,7 @@ purchases as (
     select
         user_id,
         event_ts as purchased_at
-    from {{ ref('stg_events') }}
+    from timeline_events
     where
         is_purchase
         and user_id in (select cart_users.user_id from cart_users)
@@ -52,7 +65,7 @@ timeline as (
         cart_at as event_at,
         0 as kind_order,
         cart_date,
-        price * quantity as cart_value
+        cart_value
     from carts
     union all
     select

@@ -20,7 +20,8 @@ users as (
 user_days as (
     select
         user_id,
-        activity_date
+        activity_date,
+        key_events
     from {{ ref('int_user_days') }}
 ),
 
@@ -32,18 +33,12 @@ orders as (
     from {{ ref('int_orders') }}
 ),
 
-key_events as (
-    select
-        user_id,
-        event_date
-    from {{ ref('stg_events') }}
-    where {{ key_event_condition('event_name') }}
-),
-
 active_in_window as (
     select
         user_days.user_id,
-        count(*) as active_days
+        count(*) as active_days,
+        -- key events as counted by int_user_days_history (key_event_condition)
+        cast(sum(user_days.key_events) as {{ dbt.type_bigint() }}) as key_events
     from user_days
     inner join users on user_days.user_id = users.user_id
     where
@@ -65,18 +60,6 @@ orders_in_window as (
     group by orders.user_id
 ),
 
-key_events_in_window as (
-    select
-        key_events.user_id,
-        count(*) as key_events
-    from key_events
-    inner join users on key_events.user_id = users.user_id
-    where
-        {{ days_between('users.first_seen_date', 'key_events.event_date') }}
-        < {{ n_days }}
-    group by key_events.user_id
-),
-
 joined as (
     select
         users.user_id,
@@ -86,11 +69,10 @@ joined as (
         coalesce(orders_in_window.revenue, 0) as revenue_first_n_days,
         coalesce(orders_in_window.orders, 0) as orders_first_n_days,
         coalesce(active_in_window.active_days, 0) as active_days_first_n_days,
-        coalesce(key_events_in_window.key_events, 0) as key_events_first_n_days
+        coalesce(active_in_window.key_events, 0) as key_events_first_n_days
     from users
     left join active_in_window on users.user_id = active_in_window.user_id
     left join orders_in_window on users.user_id = orders_in_window.user_id
-    left join key_events_in_window on users.user_id = key_events_in_window.user_id
 ),
 
 final as (

@@ -26,21 +26,33 @@ orders as (
     from {{ ref('int_orders') }}
 ),
 
+user_days as (
+    -- the day's signup and key events, counted by int_user_days_history
+    select
+        user_id,
+        signup_events,
+        first_signup_at,
+        key_events,
+        first_key_event_at
+    from {{ ref('int_user_days') }}
+    where signup_events > 0 or key_events > 0
+),
+
 signups as (
     select
         user_id,
-        min(event_ts) as signed_up_at
-    from {{ ref('stg_events') }}
-    where event_name in {{ product_event_list('signup_events') }}
+        min(first_signup_at) as signed_up_at
+    from user_days
+    where signup_events > 0
     group by user_id
 ),
 
 activations as (
     select
         user_id,
-        min(event_ts) as activated_at
-    from {{ ref('stg_events') }}
-    where {{ key_event_condition('event_name') }}
+        min(first_key_event_at) as activated_at
+    from user_days
+    where key_events > 0
     group by user_id
 ),
 

@@ -14,16 +14,14 @@ user_days as (
 ),
 
 advocacy as (
+    -- the events of the var lists, counted per day by int_user_days_history
     select
         user_id,
-        count(case when event_name in {{ loyalty_event_list('referral_events') }} then 1 end) as referral_events,
-        count(case when event_name in {{ loyalty_event_list('review_events') }} then 1 end) as review_events,
-        count(case when event_name in {{ loyalty_event_list('advocacy_events') }} then 1 end) as advocacy_events
-    from {{ ref('stg_events') }}
-    where
-        event_name in {{ loyalty_event_list('advocacy_events') }}
-        or event_name in {{ loyalty_event_list('referral_events') }}
-        or event_name in {{ loyalty_event_list('review_events') }}
+        cast(sum(referral_events) as {{ dbt.type_bigint() }}) as referral_events,
+        cast(sum(review_events) as {{ dbt.type_bigint() }}) as review_events,
+        cast(sum(advocacy_events) as {{ dbt.type_bigint() }}) as advocacy_events
+    from user_days
+    where referral_events > 0 or review_events > 0 or advocacy_events > 0
     group by user_id
 ),
 

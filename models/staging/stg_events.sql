@@ -24,6 +24,7 @@ final as (
         event_ts,
         event_date,
         ---------- lineage
+        event_id_hash,
         load_batch
     from classified
     where

@@ -19,8 +19,9 @@ AS_OF = date(2024, 6, 30)
 COLUMNS = ["user_id", "event_name", "event_ts", "event_id", "session_id", "revenue", "order_id", "properties"]
 PRODUCT_MODELS = ["user_feature_segments", "feature_retention", "user_first_n_days", "user_journey_stages",
                   "user_cart_abandonment"]
-BUILD_COMMAND = ("build", "--select", *[f"+{m}" for m in PRODUCT_MODELS], "--indirect-selection", "cautious",
-                 "--exclude", "test_type:unit")
+# stg_events too: the reference reads the clean events (the marts read the intermediate histories)
+BUILD_COMMAND = ("build", "--select", *[f"+{m}" for m in PRODUCT_MODELS], "+stg_events", "--indirect-selection",
+                 "cautious", "--exclude", "test_type:unit")
 BASE_VARS = {"as_of": AS_OF.isoformat(), "max_event_date": "2030-01-01"}
 NON_DEFAULT_VARS = {
     "feature_adoption_min_uses": 2,

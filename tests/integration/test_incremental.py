@@ -224,7 +224,7 @@ def test_data_tests_check_the_rows_of_the_latest_load(daily, tmp_path: Path) -> 
     _, runs = daily
     files = runs[-1]
     landing = landing_with(files[:-1], tmp_path / "landing")
-    stage = ("build", "--select", "+stg_events", "int_user_days_history", "--indirect-selection", "cautious", "--exclude", "test_type:unit")
+    stage = ("build", "--select", "+stg_events", "+int_user_days_history", "--indirect-selection", "cautious", "--exclude", "test_type:unit")
     run_dbt_build(landing / "*.parquet", tmp_path / "w", command=stage)
     (landing / files[-1].name).write_bytes(files[-1].read_bytes())
     build = run_dbt_build(landing / "*.parquet", tmp_path / "w", command=stage)
@@ -252,11 +252,13 @@ def test_data_tests_check_the_rows_of_the_latest_load(daily, tmp_path: Path) -> 
     failing_all = data_tests("all")
     assert len(failing_all) == 1 and next(iter(failing_all)).startswith("accepted_values_stg_events__classified_duplicate")
     # a new row repeats the event id of a row loaded by an earlier run: the latest-load scope sees it
+    # (the row's event_id_hash is of its id, as the model writes it: DuckDB's hash())
     execute(f"""
         update stg_events__classified set event_id = (
             select min(event_id) from stg_events where load_batch = {old}
         )
         where event_row_id = (select max(event_row_id) from stg_events where load_batch = {new})""")
+    execute(f"update stg_events__classified set event_id_hash = hash(event_id) where load_batch = {new}")
     assert "unique_stg_events_event_id" in data_tests()
     # two-column scope: a user-day written by an earlier run again beside one of the latest run
     # is seen; a user-day repeated among earlier rows only is seen by the whole-table scope only
@@ -279,9 +281,10 @@ def test_data_tests_check_the_rows_of_the_latest_load(daily, tmp_path: Path) -> 
     assert user_day_test in data_tests("all")
 
 
-def test_an_edited_taxonomy_recomputes_every_feature_day(daily, tmp_path: Path) -> None:
-    """The feature history is incremental, yet follows the seed event_taxonomy: after an edit
-    of the seed, the next incremental run recomputes every user-day, as a full build would."""
+def test_edited_definitions_recompute_every_row(daily, tmp_path: Path) -> None:
+    """The incremental histories follow what defines their derived columns: after an edit of
+    the seed event_taxonomy and of the benefit vars, the next incremental run recomputes every
+    feature day and every order-day, as a full build would."""
     _, runs = daily
     project = copy_project(tmp_path / "project")
     landing = landing_with(runs[-2], tmp_path / "landing")
@@ -289,6 +292,8 @@ def test_an_edited_taxonomy_recomputes_every_feature_day(daily, tmp_path: Path) 
     features = "select feature, count(*) as n from {} group by 1"
     before = dict(first.query(features.format("int_user_feature_days_history")).values.tolist())
     assert before.get("compare", 0) > 0 and before.get("sharing", 0) > 0
+    discounted = "select count(case when discounted_events > 0 then 1 end) as n from int_order_days"
+    assert first.query(discounted)["n"][0] > 0
 
     # compare events now count as wishlist use; sharing is no feature any more
     seed = project / "seeds" / "event_taxonomy.csv"
@@ -297,15 +302,19 @@ def test_an_edited_taxonomy_recomputes_every_feature_day(daily, tmp_path: Path) 
               if ",sharing," not in line]
     assert edited != lines
     seed.write_text("\n".join(edited) + "\n")
+    # and only a property the generator never writes marks a discount
+    new_vars = {"discount_properties": ["voucher"]}
     (landing / runs[-1][-1].name).write_bytes(runs[-1][-1].read_bytes())
-    inc = run_dbt_build(landing / "*.parquet", tmp_path / "inc", command=BUILD, project_dir=project)
+    inc = run_dbt_build(landing / "*.parquet", tmp_path / "inc", new_vars, command=BUILD, project_dir=project)
     after = dict(inc.query(features.format("int_user_feature_days_history")).values.tolist())
     assert "compare" not in after and "sharing" not in after
     assert after["wishlist"] > before["wishlist"]
     assert inc.query("select count(distinct taxonomy_fingerprint) as n from int_user_feature_days_history")["n"][0] == 1
+    assert inc.query(discounted)["n"][0] == 0
+    assert inc.query("select count(distinct definition_fingerprint) as n from int_order_days")["n"][0] == 1
 
-    full = run_dbt_build(landing / "*.parquet", tmp_path / "full", command=BUILD, project_dir=project)
+    full = run_dbt_build(landing / "*.parquet", tmp_path / "full", new_vars, command=BUILD, project_dir=project)
     diffs = _differences(full.db_path, inc.db_path)
     bad = {name: d for name, d in diffs.items() if d[1] or d[2]}
     assert not bad, f"relations that differ (rows, only in full, only in incremental): {bad}"
-    assert diffs["user_feature_adoption"][0] > 0
+    assert diffs["user_feature_adoption"][0] > 0 and diffs["user_benefit_segments"][0] > 0
