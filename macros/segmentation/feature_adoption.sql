@@ -46,13 +46,18 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- md5 of the seed's key events (normalised names, sorted), read when the model runs; '' when
-    the var key_events decides, and before execution. With key_event_condition's text it
-    fingerprints what a key event is (int_user_days_history stores it). -#}
+{#- What a key event is, as text that changes when the definition does and not otherwise:
+    the var key_events' list when it is set, else the md5 of the seed's key events
+    (normalised names, sorted) read when the model runs ('' before execution). Not the SQL of
+    key_event_condition: that names the seed's relation, which differs between copies of a
+    warehouse. int_user_days_history stores it in its definition fingerprint. -#}
 {% macro key_event_fingerprint() -%}
+    {%- if product_var('key_events') is not none -%}
+        {{ return('key_events ' ~ product_event_list('key_events')) }}
+    {%- endif -%}
     {%- set seed = ref('event_taxonomy') -%}
     {#- a unit test's ref() is a CTE name, not a relation -#}
-    {%- if product_var('key_events') is not none or not execute
+    {%- if not execute
         or seed.identifier is not defined or seed.identifier is none or seed.schema is none
         or adapter.get_relation(seed.database, seed.schema, seed.identifier) is none -%}
         {{ return('') }}
@@ -61,7 +66,7 @@
     {%- for row in run_query('select distinct ' ~ normalize_event_name('event_name') ~ ' from ' ~ seed ~ ' where is_key_event').rows -%}
         {%- do names.append(row[0] | string) -%}
     {%- endfor -%}
-    {{ return(local_md5(names | sort | join('\n'))) }}
+    {{ return('event_taxonomy ' ~ local_md5(names | sort | join('\n'))) }}
 {%- endmacro %}
 
 {% macro adoption_segment(features_adopted='features_adopted', feature_breadth='feature_breadth') -%}

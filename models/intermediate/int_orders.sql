@@ -9,7 +9,7 @@ with
 
 order_days as (
     select * from {{ ref('int_order_days') }}
-    where order_date <= {{ as_of_date() }}
+    where {{ as_of_cut('order_date') }}
 ),
 
 final as (

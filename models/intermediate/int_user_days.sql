@@ -28,7 +28,7 @@ final as (
         advocacy_events,
         load_batch
     from history
-    where activity_date <= {{ as_of_date() }}
+    where {{ as_of_cut('activity_date') }}
 )
 
 select * from final

@@ -31,7 +31,10 @@
     'review': 'event_name in ' ~ loyalty_event_list('review_events'),
     'advocacy': 'event_name in ' ~ loyalty_event_list('advocacy_events'),
 } %}
-{%- set fingerprint = definition_fingerprint(signals.values() | list + [key_event_fingerprint()]) %}
+{#- the key-event condition's SQL names the seed's relation: its definition is fingerprinted instead -#}
+{%- set fingerprint = definition_fingerprint(
+    [signals['signup'], signals['referral'], signals['review'], signals['advocacy'], key_event_fingerprint()]
+) %}
 {%- set every_day = definition_changed(fingerprint) %}
 
 with

@@ -31,7 +31,7 @@ final as (
         not is_erased
         and quarantine_reason is null
         and duplicate_reason is null
-        and event_date <= {{ as_of_date() }}
+        and {{ as_of_cut('event_date') }}
 )
 
 select * from final
