@@ -25,11 +25,11 @@
 -- depends_on: {{ ref('event_taxonomy') }}
 
 {%- set signals = {
-    'signup': 'event_name in ' ~ product_event_list('signup_events'),
-    'key': key_event_condition('event_name'),
-    'referral': 'event_name in ' ~ loyalty_event_list('referral_events'),
-    'review': 'event_name in ' ~ loyalty_event_list('review_events'),
-    'advocacy': 'event_name in ' ~ loyalty_event_list('advocacy_events'),
+    'signup': 'valid_events.event_name in ' ~ product_event_list('signup_events'),
+    'key': 'key_event_names.event_name is not null',
+    'referral': 'valid_events.event_name in ' ~ loyalty_event_list('referral_events'),
+    'review': 'valid_events.event_name in ' ~ loyalty_event_list('review_events'),
+    'advocacy': 'valid_events.event_name in ' ~ loyalty_event_list('advocacy_events'),
 } %}
 {#- the key-event condition's SQL names the seed's relation: its definition is fingerprinted instead -#}
 {%- set fingerprint = definition_fingerprint(
@@ -54,16 +54,24 @@ valid_events as (
     {{ valid_classified_events('classified') }}
 ),
 
+key_event_names as (
+    -- key_event_condition in a where clause (Spark allows `in (subquery)` only there), then
+    -- joined by name
+    select distinct event_name
+    from valid_events
+    where {{ key_event_condition('event_name') }}
+),
+
 signal_events as (
-    -- each condition once per event (the key-event one reads the seed)
     select
-        *,
+        valid_events.*,
         {{ signals['signup'] }} as is_signup,
         {{ signals['key'] }} as is_key,
         {{ signals['referral'] }} as is_referral,
         {{ signals['review'] }} as is_review,
         {{ signals['advocacy'] }} as is_advocacy
     from valid_events
+    left join key_event_names on valid_events.event_name = key_event_names.event_name
 ),
 
 user_sessions as (
