@@ -22,16 +22,24 @@
 {%- endmacro %}
 
 {% macro taxonomy_fingerprint() -%}
+    {{ return(taxonomy_rows_md5('select distinct event_name, feature from (' ~ taxonomy_events() ~ ') as taxonomy')) }}
+{%- endmacro %}
+
+{#- md5 of the rows a query over the seed event_taxonomy returns (columns joined by '=',
+    rows sorted), read when the model runs; '' before execution, without the seed table, and
+    in a unit test, whose ref() is a CTE name, not a relation. -#}
+{% macro taxonomy_rows_md5(query) -%}
     {%- set seed = ref('event_taxonomy') -%}
-    {#- '' when nothing runs: at parse time, and when linting against an empty warehouse -#}
-    {%- if not execute or adapter.get_relation(seed.database, seed.schema, seed.identifier) is none -%}
+    {%- if not execute
+        or seed.identifier is not defined or seed.identifier is none or seed.schema is none
+        or adapter.get_relation(seed.database, seed.schema, seed.identifier) is none -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set pairs = [] -%}
-    {%- for row in run_query('select distinct event_name, feature from (' ~ taxonomy_events() ~ ') as taxonomy').rows -%}
-        {%- do pairs.append(row[0] ~ '=' ~ row[1]) -%}
+    {%- set rows = [] -%}
+    {%- for row in run_query(query).rows -%}
+        {%- do rows.append(row | join('=')) -%}
     {%- endfor -%}
-    {{ return(local_md5(pairs | sort | join('\n'))) }}
+    {{ return(local_md5(rows | sort | join('\n'))) }}
 {%- endmacro %}
 
 {% macro key_event_condition(column) -%}
@@ -55,18 +63,10 @@
     {%- if product_var('key_events') is not none -%}
         {{ return('key_events ' ~ product_event_list('key_events')) }}
     {%- endif -%}
-    {%- set seed = ref('event_taxonomy') -%}
-    {#- a unit test's ref() is a CTE name, not a relation -#}
-    {%- if not execute
-        or seed.identifier is not defined or seed.identifier is none or seed.schema is none
-        or adapter.get_relation(seed.database, seed.schema, seed.identifier) is none -%}
-        {{ return('') }}
-    {%- endif -%}
-    {%- set names = [] -%}
-    {%- for row in run_query('select distinct ' ~ normalize_event_name('event_name') ~ ' from ' ~ seed ~ ' where is_key_event').rows -%}
-        {%- do names.append(row[0] | string) -%}
-    {%- endfor -%}
-    {{ return('event_taxonomy ' ~ local_md5(names | sort | join('\n'))) }}
+    {%- set md5 = taxonomy_rows_md5(
+        'select distinct ' ~ normalize_event_name('event_name') ~ ' from ' ~ ref('event_taxonomy') ~ ' where is_key_event'
+    ) -%}
+    {{ return('event_taxonomy ' ~ md5 if md5 else '') }}
 {%- endmacro %}
 
 {% macro adoption_segment(features_adopted='features_adopted', feature_breadth='feature_breadth') -%}

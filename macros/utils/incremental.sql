@@ -170,12 +170,12 @@
     {{ return(local_md5(definitions | join('\n'))) }}
 {%- endmacro %}
 
-{% macro definition_changed(fingerprint) -%}
+{% macro definition_changed(fingerprint, column='definition_fingerprint') -%}
     {%- if not (is_incremental() and execute) -%}
         {{ return(false) }}
     {%- endif -%}
     {%- set stale = run_query(
-        'select count(*) from ' ~ this ~ " where definition_fingerprint <> '" ~ fingerprint ~ "'"
+        'select count(*) from ' ~ this ~ ' where ' ~ column ~ " <> '" ~ fingerprint ~ "'"
     ) -%}
     {{ return(stale.rows[0][0] > 0) }}
 {%- endmacro %}

@@ -19,9 +19,7 @@
 -- depends_on: {{ ref('erasure_requests') }}
 
 {%- set fingerprint = taxonomy_fingerprint() %}
-{%- set taxonomy_changed = is_incremental() and execute and run_query(
-    'select count(*) from ' ~ this ~ " where taxonomy_fingerprint <> '" ~ fingerprint ~ "'"
-).rows[0][0] > 0 %}
+{%- set taxonomy_changed = definition_changed(fingerprint, 'taxonomy_fingerprint') %}
 
 with
 
