@@ -246,20 +246,35 @@ contested_event_ids as (
     where quarantine_reason is null and event_id is not null
 ),
 
-usable_loaded as (
-    -- loaded usable rows holding a contested event id (the only loaded rows a run rewrites,
-    -- besides the newly erased); the table is read once, for the contested ids only
-    select loaded_rows.*
+contested_loaded_rows as {{ materialized_cte() }} (
+    -- loaded usable rows whose stored event id hash is a contested id's, found on the number
+    -- alone. Each step is held so that no engine reorders them: a lookup that read the rows'
+    -- other columns too decoded them for every block holding a near match of its filter (at
+    -- 100M events 830K rows, 9.3 s of scan, for no actual match; now 1.3 s)
+    select loaded_rows.event_row_id
     from {{ this }} as loaded_rows
     where
         not loaded_rows.is_erased
         and loaded_rows.quarantine_reason is null
-        -- the number first: it rules out almost every loaded row without reading its text
         and loaded_rows.event_id_hash in (
             select {{ row_fingerprint(['contested_event_ids.event_id']) }} from contested_event_ids
         )
-        and loaded_rows.event_id in (select contested_event_ids.event_id from contested_event_ids)
-        and not exists (select 1 from newly_erased where newly_erased.event_row_id = loaded_rows.event_row_id)
+),
+
+contested_loaded as {{ materialized_cte() }} (
+    select loaded_rows.*
+    from {{ this }} as loaded_rows
+    where loaded_rows.event_row_id in (select contested_loaded_rows.event_row_id from contested_loaded_rows)
+),
+
+usable_loaded as (
+    -- loaded usable rows holding a contested event id (the only loaded rows a run rewrites,
+    -- besides the newly erased): the rows found above, with the id compared as text
+    select contested_loaded.*
+    from contested_loaded
+    where
+        contested_loaded.event_id in (select contested_event_ids.event_id from contested_event_ids)
+        and not exists (select 1 from newly_erased where newly_erased.event_row_id = contested_loaded.event_row_id)
 ),
 
 contenders as (
