@@ -77,6 +77,56 @@ def bgnbd_log_likelihood(params, x, t_x, big_t, weights) -> float:
     return total if math.isfinite(total) else -math.inf
 
 
+class LogLikelihood:
+    """bgnbd_log_likelihood on fixed data, with what does not depend on the parameters done once.
+
+    Evaluated about 600 times per fit. The ln-Gamma part depends on x only, so it is summed over
+    the customers' weights per x; ln(alpha + T) and ln(alpha + t_x) are taken over the distinct
+    T and t_x (a few hundred) instead of per triple; customers without a repeat purchase
+    (x = 0) add -r ln(alpha + T) only. At 100M events (139K triples): 20 ms to 3 ms an evaluation.
+    """
+
+    def __init__(self, x, t_x, big_t, weights):
+        x = np.asarray(x, dtype=np.int64)
+        t_x = np.asarray(t_x, dtype=float)
+        big_t = np.asarray(big_t, dtype=float)
+        weights = np.asarray(weights, dtype=float)
+        self.x_max = int(x.max())
+        self.weight_by_x = np.bincount(x, weights=weights, minlength=self.x_max + 1)
+        self.total_weight = float(weights.sum())
+        self.t_values, t_index = np.unique(big_t, return_inverse=True)
+        self.tx_values, tx_index = np.unique(t_x, return_inverse=True)
+        once = x == 0
+        # x = 0: the weights summed per T
+        self.once_weight_by_t = np.bincount(t_index[once], weights=weights[once], minlength=len(self.t_values))
+        repeat = ~once
+        self.x = x[repeat]
+        self.x_float = self.x.astype(float)
+        self.t_index = t_index[repeat]
+        self.tx_index = tx_index[repeat]
+        self.weights = weights[repeat]
+
+    def __call__(self, params) -> float:
+        r, alpha, a, b = (float(p) for p in params)
+        if min(r, alpha, a, b) <= 0:
+            return -math.inf
+        gamma_part = float(np.dot(
+            _log_rising(r, self.x_max) + _log_rising(b, self.x_max) - _log_rising(a + b, self.x_max),
+            self.weight_by_x,
+        ))
+        log_alpha_t = np.log(alpha + self.t_values)
+        total = gamma_part + r * math.log(alpha) * self.total_weight - r * float(np.dot(self.once_weight_by_t, log_alpha_t))
+        if len(self.x):
+            r_x = r + self.x_float
+            log_a1 = -r_x * log_alpha_t[self.t_index]
+            log_a2 = (
+                (math.log(a) - np.log(b + np.arange(self.x_max, dtype=float)))[self.x - 1]
+                - r_x * np.log(alpha + self.tx_values)[self.tx_index]
+            )
+            total += float(np.dot(self.weights, np.logaddexp(log_a1, log_a2)))
+        return total if math.isfinite(total) else -math.inf
+
+
 def nelder_mead(func, start, max_iterations=MAX_ITERATIONS, x_tol=X_TOLERANCE, f_tol=F_TOLERANCE):
     """Minimise func from start (standard coefficients 1, 2, 0.5, 0.5). Returns (point, value, iterations).
 
@@ -145,10 +195,12 @@ def fit_bgnbd(x, t_x, big_t, weights=None, min_customers: int = MIN_CUSTOMERS) -
     if n_customers < max(int(min_customers), 2) or not np.any(x > 0):
         return empty
 
+    log_likelihood = LogLikelihood(x, t_x, big_t, weights)
+
     def objective(log_params):
         if np.any(np.abs(log_params) > 30):
             return math.inf
-        return -bgnbd_log_likelihood(np.exp(log_params), x, t_x, big_t, weights)
+        return -log_likelihood(np.exp(log_params))
 
     # alpha is a time scale: start it at the mean customer age so daily and weekly data
     # start equally far from the optimum

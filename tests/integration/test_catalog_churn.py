@@ -196,6 +196,23 @@ def cdnow() -> pd.DataFrame:
     return pd.read_csv(CDNOW)
 
 
+def test_fitters_log_likelihood_equals_the_direct_formula(cdnow):
+    """LogLikelihood (what the fit evaluates) = bgnbd_log_likelihood, term by term as written."""
+    fitter = load_fitter()
+    rng = np.random.default_rng(7)
+    x, t_x, big_t = (cdnow[c].to_numpy() for c in ("frequency", "recency", "T"))
+    weights = rng.integers(1, 5, len(x)).astype(float)
+    once = x == 0
+    cases = [(x, t_x, big_t, weights), (x[once], t_x[once], big_t[once], weights[once]),
+             (x[~once], t_x[~once], big_t[~once], weights[~once])]
+    for data in cases:
+        fast = fitter.LogLikelihood(*data)
+        for _ in range(20):
+            params = np.exp(rng.normal(0, 1.5, 4))
+            assert fast(params) == pytest.approx(fitter.bgnbd_log_likelihood(params, *data), rel=1e-12)
+        assert fast((0.5, -1.0, 1.0, 1.0)) == -math.inf
+
+
 def test_fitter_recovers_published_cdnow_estimates(cdnow):
     fit = load_fitter().fit_bgnbd(cdnow["frequency"], cdnow["recency"], cdnow["T"])
     assert fit["converged"] and fit["n_customers"] == 2357
