@@ -19,12 +19,6 @@
     {{ event_name_list(name, loyalty_settings()[name]) }}
 {%- endmacro %}
 
-{#- Calendar month number of a date: year * 12 + month, so consecutive months differ by 1
-    across year ends (2023-12 -> 24288, 2024-01 -> 24289). -#}
-{% macro month_index(date_expr) -%}
-    cast(extract(year from {{ date_expr }}) * 12 + extract(month from {{ date_expr }}) as {{ dbt.type_int() }})
-{%- endmacro %}
-
 {#- True when advocacy_events >= advocate_min_events. -#}
 {% macro is_advocate(advocacy_events='advocacy_events') -%}
     ({{ advocacy_events }} >= {{ loyalty_settings()['advocate_min_events'] }})

@@ -144,6 +144,46 @@
         on this_model.user_id = {{ pseudonymised('erased.user_id') }}
 {%- endmacro %}
 
+{#- The distinct values of a fingerprint column an upstream model stores, joined by ','
+    (read when the model runs; '' before execution, before that model exists, and in a unit
+    test, whose ref() is a CTE name). A per-user model puts them in its own fingerprint, so
+    that it sums every user again when the upstream model recomputed every row. -#}
+{% macro stored_fingerprints(relation, column='definition_fingerprint') -%}
+    {%- if not execute
+        or relation.identifier is not defined or relation.identifier is none or relation.schema is none
+        or adapter.get_relation(relation.database, relation.schema, relation.identifier) is none -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set values = [] -%}
+    {%- for row in run_query('select distinct ' ~ column ~ ' from ' ~ relation).rows -%}
+        {%- do values.append(row[0] | string) -%}
+    {%- endfor -%}
+    {{ return(values | sort | join(',')) }}
+{%- endmacro %}
+
+{#- The users an incremental per-user model computes again: those with rows
+    stg_events__classified wrote since the model's last run (new events, events found to
+    repeat others) and those erased since then; with every_user, each user of `all_users`
+    (a CTE or relation with user_id) and of the model. -#}
+{% macro touched_users(every_user=false, all_users=none) -%}
+    {%- if every_user %}
+        select distinct user_id
+        from {{ all_users }}
+        union
+        select user_id
+        from {{ this }}
+    {%- else %}
+        select distinct user_id
+        from {{ ref('stg_events__classified') }}
+        where load_batch > {{ processed_load_batch() }} and user_id is not null
+        union
+        select this_model.user_id
+        from {{ this }} as this_model
+        inner join ({{ erased_user_ids() }}) as erased
+            on this_model.user_id = {{ pseudonymised('erased.user_id') }}
+    {%- endif %}
+{%- endmacro %}
+
 {#- The valid, unique events of the CTE `classified` (not erased, not quarantined, not a
     repeat); in an incremental run only those of the user-days of the CTE touched_days. -#}
 {% macro valid_classified_events(classified) -%}

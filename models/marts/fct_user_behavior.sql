@@ -2,60 +2,36 @@
 
 with
 
-user_days as (
+activity as (
+    -- each user's days on or before as_of, summed up (kept incremental by user)
+    select * from {{ ref('int_user_activity') }}
+),
+
+recent_days as (
+    -- the days of the last 90 before as_of, the longest window counted here
     select
-        *,
+        user_id,
+        events,
         {{ days_between('activity_date', as_of_date()) }} as days_before_as_of
     from {{ ref('int_user_days') }}
+    where {{ days_between('activity_date', as_of_date()) }} < 90
 ),
 
 orders as (
     select * from {{ ref('int_orders') }}
 ),
 
-activity as (
+recent_activity as (
     select
         user_id,
-        min(first_event_at) as first_seen_at,
-        max(last_event_at) as last_seen_at,
-        min(activity_date) as first_seen_date,
-        max(activity_date) as last_seen_date,
-        count(*) as active_days_total,
         count(case when days_before_as_of between 0 and 6 then 1 end) as active_days_7d,
         count(case when days_before_as_of between 0 and 27 then 1 end) as active_days_28d,
         count(case when days_before_as_of between 0 and 89 then 1 end) as active_days_90d,
         count(case when days_before_as_of between 28 and 55 then 1 end) as active_days_prev_28d,
-        cast(sum(events) as {{ dbt.type_bigint() }}) as events_total,
         cast(
             sum(case when days_before_as_of between 0 and 27 then events else 0 end) as {{ dbt.type_bigint() }}
         ) as events_28d
-    from user_days
-    group by user_id
-),
-
-purchase_days as (
-    select
-        user_id,
-        activity_date,
-        revenue,
-        min(activity_date) over (partition by user_id) as first_purchase_date
-    from user_days
-    where purchase_events > 0
-),
-
-purchase_day_stats as (
-    select
-        user_id,
-        count(*) as purchase_days,
-        min(activity_date) as first_purchase_date,
-        max(activity_date) as last_purchase_date,
-        -- lifetimes' monetary_value: mean daily total over repeat purchase days only
-        coalesce(
-            {{ exact_sum('case when activity_date > first_purchase_date then revenue end') }}
-            / nullif(count(case when activity_date > first_purchase_date then 1 end), 0),
-            0
-        ) as btyd_monetary_value
-    from purchase_days
+    from recent_days
     group by user_id
 ),
 
@@ -72,18 +48,33 @@ order_stats as (
 
 joined as (
     select
-        activity.*,
+        activity.user_id,
+        activity.first_seen_at,
+        activity.last_seen_at,
+        activity.first_seen_date,
+        activity.last_seen_date,
+        activity.active_days_total,
+        coalesce(recent_activity.active_days_7d, 0) as active_days_7d,
+        coalesce(recent_activity.active_days_28d, 0) as active_days_28d,
+        coalesce(recent_activity.active_days_90d, 0) as active_days_90d,
+        coalesce(recent_activity.active_days_prev_28d, 0) as active_days_prev_28d,
+        activity.events_total,
+        coalesce(recent_activity.events_28d, 0) as events_28d,
         coalesce(order_stats.orders, 0) as orders,
         coalesce(order_stats.revenue, 0) as revenue,
         order_stats.first_purchase_at,
         order_stats.last_purchase_at,
-        coalesce(purchase_day_stats.purchase_days, 0) as purchase_days,
-        purchase_day_stats.first_purchase_date,
-        purchase_day_stats.last_purchase_date,
-        purchase_day_stats.btyd_monetary_value
+        activity.purchase_days,
+        activity.first_purchase_date,
+        activity.last_purchase_date,
+        -- lifetimes' monetary_value: mean daily total over repeat purchase days only
+        case
+            when activity.purchase_days > 0
+                then coalesce(activity.repeat_purchase_day_revenue / nullif(activity.repeat_purchase_days, 0), 0)
+        end as btyd_monetary_value
     from activity
+    left join recent_activity on activity.user_id = recent_activity.user_id
     left join order_stats on activity.user_id = order_stats.user_id
-    left join purchase_day_stats on activity.user_id = purchase_day_stats.user_id
 ),
 
 final as (

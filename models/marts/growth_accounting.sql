@@ -6,8 +6,8 @@
 
 with
 
-user_days as (
-    select * from {{ ref('int_user_days') }}
+user_periods as (
+    select * from {{ ref('int_user_periods') }}
 ),
 
 run_context as (
@@ -19,10 +19,12 @@ numbers as (
 ),
 
 user_months as (
-    select distinct
+    -- one row per user and month active on or before as_of
+    select
         user_id,
-        {{ period_index('activity_date', 'month') }} as month_index
-    from user_days
+        period_index as month_index
+    from user_periods
+    where period_grain = 'month'
 ),
 
 user_months_flagged as (
@@ -67,11 +69,12 @@ last_month_counts as (
 
 bounds as (
     select
-        {{ period_index('min(user_days.activity_date)', 'month') }} as first_month_index,
-        {{ period_start('min(user_days.activity_date)', 'month') }} as first_month_start,
+        min(user_periods.period_index) as first_month_index,
+        min(user_periods.period_start) as first_month_start,
         {{ period_index('max(run_context.as_of)', 'month') }} as as_of_month_index
-    from user_days
+    from user_periods
     cross join run_context
+    where user_periods.period_grain = 'month'
 ),
 
 months as (

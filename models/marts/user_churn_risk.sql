@@ -17,44 +17,17 @@ users as (
     select * from {{ ref('fct_user_behavior') }}
 ),
 
-user_days as (
-    select * from {{ ref('int_user_days') }}
+activity as (
+    -- the user's gaps between active days, summed up by int_user_activity
+    select
+        user_id,
+        gap_count,
+        median_gap_days
+    from {{ ref('int_user_activity') }}
 ),
 
 parameters as (
     select * from {{ ref('bgnbd_parameters') }}
-),
-
-day_gaps as (
-    -- days between each active day and the user's previous one
-    select
-        user_id,
-        {{ days_between(
-            'lag(activity_date) over (partition by user_id order by activity_date)',
-            'activity_date'
-        ) }} as gap_days
-    from user_days
-),
-
-ranked_gaps as (
-    select
-        user_id,
-        gap_days,
-        row_number() over (partition by user_id order by gap_days) as gap_rank,
-        count(*) over (partition by user_id) as gap_count
-    from day_gaps
-    where gap_days is not null
-),
-
-typical_gaps as (
-    -- median gap: the middle gap, or the mean of the two middle gaps when their number is even
-    select
-        user_id,
-        max(gap_count) as gap_count,
-        avg(cast(gap_days as {{ type_double() }})) as median_gap_days
-    from ranked_gaps
-    where 2 * gap_rank between gap_count and gap_count + 2
-    group by user_id
 ),
 
 engagement as (
@@ -69,12 +42,13 @@ engagement as (
         users.btyd_frequency,
         users.btyd_recency_days,
         users.btyd_t_days,
-        coalesce(typical_gaps.gap_count, 0) as gap_count,
+        coalesce(activity.gap_count, 0) as gap_count,
+        -- median gap: the middle gap, or the mean of the two middle ones when their number is even
         case
-            when typical_gaps.gap_count >= {{ min_gaps }} then typical_gaps.median_gap_days
+            when activity.gap_count >= {{ min_gaps }} then activity.median_gap_days
         end as typical_gap_days
     from users
-    left join typical_gaps on users.user_id = typical_gaps.user_id
+    left join activity on users.user_id = activity.user_id
 ),
 
 banded as (

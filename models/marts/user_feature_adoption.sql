@@ -1,20 +1,12 @@
 {#- One row per user and adopted feature (docs/segments/product.md, section 1.1). Only events
     whose name is in the seed event_taxonomy count; a feature is adopted when it was used at
-    least feature_adoption_min_uses times up to as_of. Read from the user-feature-days of
-    int_user_feature_days_history on or before as_of (a third of the events' rows at 100M, kept
-    incremental), not from the events. -#}
+    least feature_adoption_min_uses times up to as_of. Read from int_user_features (each user's
+    feature-days on or before as_of summed up, kept incremental by user), not from the events. -#}
 
 with
 
-feature_days as (
-    select
-        user_id,
-        feature,
-        activity_date,
-        uses,
-        first_used_at
-    from {{ ref('int_user_feature_days_history') }}
-    where activity_date <= {{ as_of_date() }}
+user_features as (
+    select * from {{ ref('int_user_features') }}
 ),
 
 taxonomy as (
@@ -35,21 +27,6 @@ feature_categories as (
         min(category) as category
     from taxonomy
     group by feature
-),
-
-user_features as (
-    select
-        user_id,
-        feature,
-        min(first_used_at) as first_used_at,
-        min(activity_date) as first_used_date,
-        max(activity_date) as last_used_date,
-        cast(sum(uses) as {{ dbt.type_bigint() }}) as uses,
-        count(*) as active_days_using
-    from feature_days
-    group by
-        user_id,
-        feature
 ),
 
 final as (

@@ -17,14 +17,6 @@ users as (
     from {{ ref('fct_user_behavior') }}
 ),
 
-user_days as (
-    select
-        user_id,
-        activity_date,
-        key_events
-    from {{ ref('int_user_days') }}
-),
-
 orders as (
     select
         user_id,
@@ -34,17 +26,13 @@ orders as (
 ),
 
 active_in_window as (
+    -- the active days and key events (as counted by int_user_days_history) of days 0 .. N-1,
+    -- summed up by int_user_activity
     select
-        user_days.user_id,
-        count(*) as active_days,
-        -- key events as counted by int_user_days_history (key_event_condition)
-        cast(sum(user_days.key_events) as {{ dbt.type_bigint() }}) as key_events
-    from user_days
-    inner join users on user_days.user_id = users.user_id
-    where
-        {{ days_between('users.first_seen_date', 'user_days.activity_date') }}
-        < {{ n_days }}
-    group by user_days.user_id
+        user_id,
+        active_days_first_n_days as active_days,
+        key_events_first_n_days as key_events
+    from {{ ref('int_user_activity') }}
 ),
 
 orders_in_window as (

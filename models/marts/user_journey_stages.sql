@@ -26,34 +26,30 @@ orders as (
     from {{ ref('int_orders') }}
 ),
 
-user_days as (
-    -- the day's signup and key events, counted by int_user_days_history
+activity as (
+    -- the first signup and key event, kept by int_user_activity from the counts of
+    -- int_user_days_history
     select
         user_id,
-        signup_events,
         first_signup_at,
-        key_events,
         first_key_event_at
-    from {{ ref('int_user_days') }}
-    where signup_events > 0 or key_events > 0
+    from {{ ref('int_user_activity') }}
 ),
 
 signups as (
     select
         user_id,
-        min(first_signup_at) as signed_up_at
-    from user_days
-    where signup_events > 0
-    group by user_id
+        first_signup_at as signed_up_at
+    from activity
+    where first_signup_at is not null
 ),
 
 activations as (
     select
         user_id,
-        min(first_key_event_at) as activated_at
-    from user_days
-    where key_events > 0
-    group by user_id
+        first_key_event_at as activated_at
+    from activity
+    where first_key_event_at is not null
 ),
 
 loyal_window_orders as (

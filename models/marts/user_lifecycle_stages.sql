@@ -6,35 +6,15 @@ users as (
     select * from {{ ref('fct_user_behavior') }}
 ),
 
-user_days as (
-    select
-        *,
-        {{ days_between('activity_date', as_of_date()) }} as days_before_as_of
-    from {{ ref('int_user_days') }}
-),
-
-day_gaps as (
-    select
-        user_id,
-        activity_date,
-        days_before_as_of,
-        {{ days_between(
-            'lag(activity_date) over (partition by user_id order by activity_date)',
-            'activity_date'
-        ) }} as days_since_previous_active_day
-    from user_days
-),
-
 returns as (
-    -- a return: an active day inside the active window after a long enough gap
+    -- a return: an active day inside the active window after a long enough gap; the user's
+    -- latest day after such a gap is kept by int_user_activity, so the latest return in the
+    -- window is that day, when it falls in the window
     select
         user_id,
-        max(activity_date) as last_reactivation_date
-    from day_gaps
-    where
-        days_before_as_of < {{ var('active_days_window') }}
-        and days_since_previous_active_day >= {{ var('reactivation_gap_days') }}
-    group by user_id
+        last_return_date as last_reactivation_date
+    from {{ ref('int_user_activity') }}
+    where {{ days_between('last_return_date', as_of_date()) }} < {{ var('active_days_window') }}
 ),
 
 joined as (

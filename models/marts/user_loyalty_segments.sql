@@ -26,10 +26,12 @@ advocacy as (
 ),
 
 active_months as (
-    select distinct
+    -- one row per user and month active on or before as_of
+    select
         user_id,
-        {{ month_index('activity_date') }} as month_index
-    from user_days
+        period_index as month_index
+    from {{ ref('int_user_periods') }}
+    where period_grain = 'month'
 ),
 
 month_islands as (
@@ -55,7 +57,7 @@ user_streaks as (
     select
         user_id,
         max(months) as longest_active_month_streak,
-        max(case when last_month_index = {{ month_index(as_of_date()) }} then months else 0 end)
+        max(case when last_month_index = {{ period_index(as_of_date(), 'month') }} then months else 0 end)
             as consecutive_active_months
     from streaks
     group by user_id
