@@ -15,6 +15,28 @@ from scripts import dbt_invoke
 from scripts.generate_events import generate
 
 
+# The files that take longest (seconds of one worker, fresh-clone run of 2026-12-03) go to the
+# workers first: pytest-xdist (--dist loadfile) hands out files in collection order, and a long
+# file started last kept one worker busy for minutes after the other had finished.
+LONGEST_FILES_FIRST = (
+    "test_cross_engine.py",  # ~500 s: Spark alone ~350 s
+    "test_properties.py",  # ~420 s
+    "test_incremental.py",  # ~300-450 s
+    "test_catalog_time.py",
+    "test_late_data.py",
+    "test_readme_mappings.py",
+    "test_input_sources.py",
+    "test_privacy.py",
+    "test_lint.py",
+)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Longest files first (a stable sort: tests keep their order within a file)."""
+    rank = {name: i for i, name in enumerate(LONGEST_FILES_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 @dataclass
 class DbtBuild:
     """A finished ``dbt build``: its DuckDB file and the node results."""
