@@ -33,55 +33,46 @@ points as (
         {%- endif %}
 ),
 
-long_history as (
+from_rows as (
+    select history.*
+    from history
+    inner join points on history.as_of = points.from_as_of
+),
+
+to_rows as (
+    select history.*
+    from history
+    inner join points on history.as_of = points.to_as_of
+),
+
+paired as (
+    -- each user's labels at both points, side by side: a user missing at one point gets
+    -- the missing label there
+    select
+        {%- for dimension in dimensions %}
+            from_rows.{{ dimension }} as from_{{ loop.index }},
+            to_rows.{{ dimension }} as to_{{ loop.index }},
+        {%- endfor %}
+        coalesce(from_rows.user_id, to_rows.user_id) as user_id
+    from from_rows
+    full outer join to_rows on from_rows.user_id = to_rows.user_id
+),
+
+counted as (
     {%- for dimension in dimensions %}
         select
-            history.as_of,
-            history.user_id,
             '{{ dimension }}' as segment_dimension,
-            coalesce(cast(history.{{ dimension }} as {{ dbt.type_string() }}), '{{ missing }}') as segment_value
-        from history
-        inner join points
-            on history.as_of = points.from_as_of or history.as_of = points.to_as_of
+            coalesce(cast(from_{{ loop.index }} as {{ dbt.type_string() }}), '{{ missing }}') as from_value,
+            coalesce(cast(to_{{ loop.index }} as {{ dbt.type_string() }}), '{{ missing }}') as to_value,
+            count(*) as users
+        from paired
+        group by
+            coalesce(cast(from_{{ loop.index }} as {{ dbt.type_string() }}), '{{ missing }}'),
+            coalesce(cast(to_{{ loop.index }} as {{ dbt.type_string() }}), '{{ missing }}')
         {%- if not loop.last %}
             union all
         {%- endif %}
     {%- endfor %}
-),
-
-from_side as (
-    select long_history.*
-    from long_history
-    inner join points on long_history.as_of = points.from_as_of
-),
-
-to_side as (
-    select long_history.*
-    from long_history
-    inner join points on long_history.as_of = points.to_as_of
-),
-
-paired as (
-    select
-        coalesce(from_side.segment_dimension, to_side.segment_dimension) as segment_dimension,
-        coalesce(from_side.segment_value, '{{ missing }}') as from_value,
-        coalesce(to_side.segment_value, '{{ missing }}') as to_value,
-        coalesce(from_side.user_id, to_side.user_id) as user_id
-    from from_side
-    full outer join to_side
-        on
-            from_side.user_id = to_side.user_id
-            and from_side.segment_dimension = to_side.segment_dimension
-),
-
-counted as (
-    select
-        segment_dimension,
-        from_value,
-        to_value,
-        count(*) as users
-    from paired
-    group by segment_dimension, from_value, to_value
 ),
 
 from_totals as (

@@ -176,7 +176,7 @@ def test_rerun_without_new_rows_changes_nothing(daily, tmp_path: Path) -> None:
     with duckdb.connect(str(renamed), read_only=True) as con:
         for table in ("stg_events__classified", "int_user_days_history", "int_order_days",
                       "int_user_feature_days_history", "int_cart_timeline_history",
-                      "int_user_activity", "int_user_periods", "int_user_features"):
+                      "int_user_activity", "int_user_periods", "int_user_features", "int_orders"):
             # nothing was rewritten: every row keeps the first run's load batch
             assert con.sql(f"select count(distinct load_batch) from {table}").fetchall()[0][0] == 1, table
 
@@ -304,6 +304,7 @@ def test_edited_definitions_recompute_every_row(daily, tmp_path: Path) -> None:
     assert before.get("compare", 0) > 0 and before.get("sharing", 0) > 0
     discounted = "select count(case when discounted_events > 0 then 1 end) as n from int_order_days"
     assert first.query(discounted)["n"][0] > 0
+    assert first.query("select count(*) as n from int_orders where is_discounted")["n"][0] > 0
 
     # compare events now count as wishlist use; sharing is no feature any more
     seed = project / "seeds" / "event_taxonomy.csv"
@@ -322,6 +323,9 @@ def test_edited_definitions_recompute_every_row(daily, tmp_path: Path) -> None:
     assert inc.query("select count(distinct taxonomy_fingerprint) as n from int_user_feature_days_history")["n"][0] == 1
     assert inc.query(discounted)["n"][0] == 0
     assert inc.query("select count(distinct definition_fingerprint) as n from int_order_days")["n"][0] == 1
+    # int_orders follows int_order_days: every user's orders summed again, none discounted
+    assert inc.query("select count(*) as n from int_orders where is_discounted")["n"][0] == 0
+    assert inc.query("select count(distinct definition_fingerprint) as n from int_orders")["n"][0] == 1
 
     full = run_dbt_build(landing / "*.parquet", tmp_path / "full", new_vars, command=BUILD, project_dir=project)
     diffs = _differences(full.db_path, inc.db_path)
