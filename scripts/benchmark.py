@@ -10,7 +10,8 @@ into a file of its own (the "new day"), and on the same files in the same run th
   (``dbt build --exclude-resource-type unit_test``, what a scheduled run executes);
 - ``dbt unit tests``: the unit tests alone (SQL logic on fixtures; they run in CI);
 - ``dbt build (+1 day, incremental)``: the same build, on a warehouse that holds everything
-  but the last day, after the new day's file lands in the same folder;
+  but the last day, after the new day's file lands in the same folder (dbt parses partially,
+  as a scheduled run does with yesterday's target folder);
 - ``floor: one DuckDB query``: scripts/floor_query.py's single query computing the same
   fct_user_behavior and RFM scores straight from the files;
 - ``pandas``: the data scientist's groupby + qcut, in a child process capped at
