@@ -50,8 +50,8 @@ paired as (
     -- the missing label there
     select
         {%- for dimension in dimensions %}
-            from_rows.{{ dimension }} as from_{{ loop.index }},
-            to_rows.{{ dimension }} as to_{{ loop.index }},
+            coalesce(cast(from_rows.{{ dimension }} as {{ dbt.type_string() }}), '{{ missing }}') as from_{{ loop.index }},
+            coalesce(cast(to_rows.{{ dimension }} as {{ dbt.type_string() }}), '{{ missing }}') as to_{{ loop.index }},
         {%- endfor %}
         coalesce(from_rows.user_id, to_rows.user_id) as user_id
     from from_rows
@@ -62,13 +62,11 @@ counted as (
     {%- for dimension in dimensions %}
         select
             '{{ dimension }}' as segment_dimension,
-            coalesce(cast(from_{{ loop.index }} as {{ dbt.type_string() }}), '{{ missing }}') as from_value,
-            coalesce(cast(to_{{ loop.index }} as {{ dbt.type_string() }}), '{{ missing }}') as to_value,
+            from_{{ loop.index }} as from_value,
+            to_{{ loop.index }} as to_value,
             count(*) as users
         from paired
-        group by
-            coalesce(cast(from_{{ loop.index }} as {{ dbt.type_string() }}), '{{ missing }}'),
-            coalesce(cast(to_{{ loop.index }} as {{ dbt.type_string() }}), '{{ missing }}')
+        group by from_{{ loop.index }}, to_{{ loop.index }}
         {%- if not loop.last %}
             union all
         {%- endif %}
