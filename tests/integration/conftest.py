@@ -17,7 +17,9 @@ from scripts.generate_events import generate
 
 # The files that take longest (seconds of one worker, fresh-clone run of 2026-12-03) go to the
 # workers first: pytest-xdist (--dist loadfile) hands out files in collection order, and a long
-# file started last kept one worker busy for minutes after the other had finished.
+# file started last kept one worker busy for minutes after the other had finished. pytest.ini
+# passes --no-loadscope-reorder: by default xdist re-sorts files by their number of tests,
+# which sent these (few, long tests) last.
 LONGEST_FILES_FIRST = (
     "test_cross_engine.py",  # ~500 s: Spark alone ~350 s
     "test_properties.py",  # ~420 s

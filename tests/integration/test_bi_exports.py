@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from tests.integration.conftest import run_dbt_build
+from tests.integration.support import REFERENCE_BUILD
 
 BI_MODELS = ["user_segments", "segment_summary", "marketing_user_segments"]
 
@@ -19,7 +20,7 @@ def test_bi_marts_are_written_as_parquet_files(demo_data, demo_build, tmp_path, 
     exports = tmp_path / "exports"
     monkeypatch.setenv("BEHAVIORAL_SEGMENTS_EXPORT_DIR", str(exports))
     build = run_dbt_build(demo_data.events_path, tmp_path / "wh", {"bi_parquet_exports": True},
-                          command=("build", "--exclude", "test_type:unit"))
+                          command=REFERENCE_BUILD)
     for name in BI_MODELS:
         path = exports / f"{name}.parquet"
         assert path.exists(), f"{name} was not written as a file"

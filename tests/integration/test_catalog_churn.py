@@ -21,6 +21,7 @@ import pytest
 
 from tests.integration import reference_churn as rc
 from tests.integration.conftest import DbtBuild, run_dbt_build
+from tests.integration.support import COLUMN_CHECKS
 from tests.integration.reference import frame_mismatches
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +29,7 @@ CDNOW = ROOT / "tests" / "fixtures" / "cdnow" / "cdnow_customers_summary.csv"
 # only what churn risk needs (and its data tests), plus the clean events the reference reads:
 # keeps the two builds here short
 BUILD_COMMAND = ("build", "--select", "+user_churn_risk", "+stg_events", "--indirect-selection", "cautious",
-                 "--exclude", "test_type:unit")
+                 "--exclude", "test_type:unit", *COLUMN_CHECKS)
 AS_OF = date(2024, 6, 30)
 # Fader, Hardie & Lee (2005), CDNOW, weekly periods: MLE and log-likelihood as published
 PUBLISHED = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}

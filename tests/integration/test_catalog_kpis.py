@@ -20,8 +20,9 @@ import pytest
 from scripts import export_audiences
 from tests.integration import reference_kpis as ref
 from tests.integration.conftest import DbtBuild, run_dbt_build
+from tests.integration.support import REFERENCE_BUILD
 
-BUILD_COMMAND = ("build", "--exclude", "test_type:unit")
+BUILD_COMMAND = REFERENCE_BUILD
 AS_OF_A, AS_OF_B = date(2024, 6, 30), date(2024, 7, 1)
 LAPSING = "reengage_lapsing"  # seed: lifecycle at_risk|dormant, holdout 0.5, send 2024-06-16, 14 days
 N_DORMANT = 10_000

@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 
 from tests.integration.conftest import DbtBuild, run_dbt_build
+from tests.integration.support import COLUMN_CHECKS
 from tests.integration.reference import frame_mismatches, stage
 from tests.integration.reference_occasion import (
     OccasionVars,
@@ -174,7 +175,7 @@ def planted(tmp_path_factory) -> tuple[DbtBuild, dict[str, pd.DataFrame]]:
     build = run_dbt_build(work / "events.csv", work, DBT_VARS,
                           command=("build", "--select", "+user_occasion_segments", "+user_benefit_segments",
                                    "+user_loyalty_segments", "--indirect-selection", "cautious",
-                                   "--exclude", "test_type:unit"))
+                                   "--exclude", "test_type:unit", *COLUMN_CHECKS))
     _, stg, as_of = stage(raw, as_of=AS_OF, purchase_events=("purchase",), max_event_date="2030-01-01")
     return build, compute_occasion_reference(stg, as_of)
 

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from tests.integration.conftest import DbtBuild, run_dbt_build
+from tests.integration.support import COLUMN_CHECKS
 from tests.integration.reference import frame_mismatches
 from tests.integration.reference_product import PRODUCT_MODEL_KEYS, compute_product_reference
 
@@ -21,7 +22,7 @@ PRODUCT_MODELS = ["user_feature_segments", "feature_retention", "user_first_n_da
                   "user_cart_abandonment"]
 # stg_events too: the reference reads the clean events (the marts read the intermediate histories)
 BUILD_COMMAND = ("build", "--select", *[f"+{m}" for m in PRODUCT_MODELS], "+stg_events", "--indirect-selection",
-                 "cautious", "--exclude", "test_type:unit")
+                 "cautious", "--exclude", "test_type:unit", *COLUMN_CHECKS)
 BASE_VARS = {"as_of": AS_OF.isoformat(), "max_event_date": "2030-01-01"}
 NON_DEFAULT_VARS = {
     "feature_adoption_min_uses": 2,

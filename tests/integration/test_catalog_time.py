@@ -34,8 +34,9 @@ from scripts.backfill_segment_history import run_backfill
 from scripts.generate_events import generate
 from tests.integration import reference_time as ref
 from tests.integration.conftest import DbtBuild, run_dbt_build
+from tests.integration.support import REFERENCE_BUILD
 
-BUILD_COMMAND = ("build", "--exclude", "test_type:unit")
+BUILD_COMMAND = REFERENCE_BUILD
 AS_OF = date(2024, 4, 17)
 TIME_MARTS = {
     "cohort_retention": ["cohort_grain", "cohort_start", "period_number"],

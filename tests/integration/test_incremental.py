@@ -19,8 +19,9 @@ import pytest
 from scripts import dbt_invoke
 from scripts.generate_events import generate
 from tests.integration.conftest import copy_project, run_dbt_build
+from tests.integration.support import REFERENCE_BUILD
 
-BUILD = ("build", "--exclude", "test_type:unit")
+BUILD = REFERENCE_BUILD
 # Relations that keep one block of rows per run by design (the history of past as_of values)
 # are compared on the current as_of only; what is derived from that history (the previous
 # as_of's KPIs, transitions between as_of dates, the snapshot's validity dates) is left out:

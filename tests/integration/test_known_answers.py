@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from tests.integration.conftest import DbtBuild, run_dbt_build
+from tests.integration.support import REFERENCE_BUILD
 from tests.integration.reference import (
     MODEL_KEYS,
     comparable,
@@ -30,7 +31,7 @@ T = pd.Timestamp
 # The project's own dbt unit tests assume the default vars (they read e.g. usage_tier_mode and
 # rfm_thresholds); under the vars used here they are not meaningful, so these builds leave them
 # out. Data tests (reconciliation, uniqueness, ...) still run.
-BUILD_COMMAND = ("build", "--exclude", "test_type:unit")
+BUILD_COMMAND = REFERENCE_BUILD
 COLUMNS = ["user_id", "event_name", "event_ts", "event_id", "session_id", "revenue", "order_id", "properties"]
 
 

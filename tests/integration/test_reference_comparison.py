@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from tests.integration.conftest import run_dbt_build
+from tests.integration.support import REFERENCE_BUILD
 from tests.integration.reference import (
     MODEL_KEYS,
     comparable,
@@ -67,7 +68,7 @@ def custom_build(demo_data, tmp_path_factory):
         demo_data.events_path,
         tmp_path_factory.mktemp("custom_build"),
         custom_vars(demo_data),
-        command=("build", "--exclude", "test_type:unit"),
+        command=REFERENCE_BUILD,
     )
 
 
