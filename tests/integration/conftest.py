@@ -22,8 +22,8 @@ from scripts.generate_events import generate
 # which sent these (few, long tests) last.
 LONGEST_FILES_FIRST = (
     "test_cross_engine.py",  # ~500 s: Spark alone ~350 s
-    "test_properties.py",  # ~420 s
-    "test_incremental.py",  # ~300-450 s
+    "test_properties.py",  # ~330 s (5 random logs)
+    "test_incremental.py",  # ~310 s
     "test_catalog_time.py",
     "test_late_data.py",
     "test_readme_mappings.py",

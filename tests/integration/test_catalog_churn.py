@@ -21,8 +21,8 @@ import pytest
 
 from tests.integration import reference_churn as rc
 from tests.integration.conftest import DbtBuild, run_dbt_build
-from tests.integration.support import COLUMN_CHECKS
 from tests.integration.reference import frame_mismatches
+from tests.integration.support import COLUMN_CHECKS
 
 ROOT = Path(__file__).resolve().parents[2]
 CDNOW = ROOT / "tests" / "fixtures" / "cdnow" / "cdnow_customers_summary.csv"

@@ -20,13 +20,13 @@ import pandas as pd
 import pytest
 
 from tests.integration.conftest import DbtBuild, run_dbt_build
-from tests.integration.support import COLUMN_CHECKS
 from tests.integration.reference import frame_mismatches, stage
 from tests.integration.reference_occasion import (
     OccasionVars,
     compute_occasion_reference,
     read_holiday_calendar,
 )
+from tests.integration.support import COLUMN_CHECKS
 
 MARTS = ("user_occasion_segments", "user_benefit_segments", "user_loyalty_segments")
 AS_OF = date(2024, 6, 30)

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from tests.integration.conftest import DbtBuild, run_dbt_build
-from tests.integration.support import COLUMN_CHECKS
 from tests.integration.reference import frame_mismatches
 from tests.integration.reference_product import PRODUCT_MODEL_KEYS, compute_product_reference
+from tests.integration.support import COLUMN_CHECKS
 
 AS_OF = date(2024, 6, 30)
 COLUMNS = ["user_id", "event_name", "event_ts", "event_id", "session_id", "revenue", "order_id", "properties"]

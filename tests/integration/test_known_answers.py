@@ -17,7 +17,6 @@ import pandas as pd
 import pytest
 
 from tests.integration.conftest import DbtBuild, run_dbt_build
-from tests.integration.support import REFERENCE_BUILD
 from tests.integration.reference import (
     MODEL_KEYS,
     comparable,
@@ -26,6 +25,7 @@ from tests.integration.reference import (
     table,
     warehouse_row_status,
 )
+from tests.integration.support import REFERENCE_BUILD
 
 T = pd.Timestamp
 # The project's own dbt unit tests assume the default vars (they read e.g. usage_tier_mode and

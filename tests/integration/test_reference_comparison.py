@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 
 from tests.integration.conftest import run_dbt_build
-from tests.integration.support import REFERENCE_BUILD
 from tests.integration.reference import (
     MODEL_KEYS,
     comparable,
@@ -24,6 +23,7 @@ from tests.integration.reference import (
     table,
     warehouse_row_status,
 )
+from tests.integration.support import REFERENCE_BUILD
 
 RFM_THRESHOLDS = {
     "recency": [7, 30, 90, 180],
