@@ -90,7 +90,11 @@ CORRUPTIONS = {
     "insert into user_segments select * from user_segments limit 1": "unique_user_segments_user_id",
     "update user_lifecycle_stages set lifecycle_stage = 'zombie' where user_id in "
     "(select user_id from user_lifecycle_stages limit 1)": "accepted_values_user_lifecycle_stages_lifecycle_stage",
-    "update user_rfm_segments set r_score = 9 where r_score = 5": "in_range_user_rfm_segments_r_score",
+    "update user_rfm_segments set r_score = 9 where r_score = 5": "column_rules_user_rfm_segments",
+    # outside the rule's `where: recency_days is not null`: not a broken rule (checked below)
+    "update user_rfm_segments set f_score = 0 where recency_days is null": "column_rules_user_rfm_segments",
+    "update fct_user_behavior set first_seen_at = null where user_id in "
+    "(select user_id from fct_user_behavior order by user_id limit 3)": "column_rules_fct_user_behavior",
     "update fct_user_behavior set revenue = revenue + 1 where is_purchaser": "sums_match_fct_user_behavior_revenue",
     "update segment_summary set users = users + 1": "assert_segment_summary_partitions_users",
     "delete from stg_events__classified where event_row_id = 1": "assert_raw_rows_are_accounted_for",
@@ -105,10 +109,13 @@ def test_data_tests_fail_on_bad_data(demo_build, demo_data, tmp_path):
         con.execute("checkpoint")  # fold the WAL into the file before copying it
     shutil.copy(demo_build.db_path, db)
     with duckdb.connect(str(db)) as con:
+        top_r_scores = con.execute("select count(*) from user_rfm_segments where r_score = 5").fetchone()[0]
+        non_purchasers = con.execute("select count(*) from user_rfm_segments where recency_days is null").fetchone()[0]
         for statement in CORRUPTIONS:
             con.execute(statement)
+    assert top_r_scores > 0 and non_purchasers > 0
     step = dbt_invoke.invoke(
-        ["test", "--select", "test_type:data"],
+        ["test", "--select", "test_type:data", "--store-failures"],
         dbt_vars={"events_path": str(demo_data.events_path)},
         db_path=db,
         target_path=tmp_path / "target",
@@ -118,3 +125,13 @@ def test_data_tests_fail_on_bad_data(demo_build, demo_data, tmp_path):
     failed = {name for name, _, _ in step.failures}
     for expected in CORRUPTIONS.values():
         assert any(expected in name for name in failed), f"{expected} did not fail; failed: {sorted(failed)}"
+    # column_rules stores one row per broken rule: the column, the rule and the rows breaking it
+    with duckdb.connect(str(db), read_only=True) as con:
+        stored = {
+            model: set(con.sql(f"select * from main_dbt_test__audit.column_rules_{model}").fetchall())
+            for model in ["user_rfm_segments", "fct_user_behavior"]
+        }
+    assert stored == {
+        "user_rfm_segments": {("r_score", "in [1, 5] where recency_days is not null", top_r_scores)},
+        "fct_user_behavior": {("first_seen_at", "not null", 3)},
+    }, stored
