@@ -80,26 +80,6 @@ flagged_days as (
     from dated_days
 ),
 
-ranked_gaps as (
-    select
-        user_id,
-        gap_days,
-        row_number() over (partition by user_id order by gap_days) as gap_rank,
-        count(*) over (partition by user_id) as gap_count
-    from dated_days
-    where gap_days is not null
-),
-
-median_gaps as (
-    -- the middle gap, or the mean of the two middle gaps when their number is even
-    select
-        user_id,
-        avg(cast(gap_days as {{ type_double() }})) as median_gap_days
-    from ranked_gaps
-    where 2 * gap_rank between gap_count and gap_count + 2
-    group by user_id
-),
-
 activity as (
     select
         user_id,
@@ -117,6 +97,8 @@ activity as (
         count(case when purchase_events > 0 and activity_date > user_first_purchase_date then 1 end)
             as repeat_purchase_days,
         count(gap_days) as gap_count,
+        -- the middle gap, or the mean of the two middle gaps when their number is even
+        {{ median_of('gap_days') }} as median_gap_days,
         max(case when gap_days >= {{ reactivation_gap }} then activity_date end) as last_return_date,
         count(case when is_first_n_days then 1 end) as active_days_first_n_days,
         cast(sum(case when is_first_n_days then key_events else 0 end) as {{ dbt.type_bigint() }})
@@ -128,57 +110,32 @@ activity as (
 ),
 
 final as (
+    -- in an incremental run every touched user, those left without days as an empty row
+    select
+        {{ 'touched_users' if is_incremental() else 'activity' }}.user_id,
+        activity.first_seen_at,
+        activity.last_seen_at,
+        activity.first_seen_date,
+        activity.last_seen_date,
+        coalesce(activity.active_days_total, 0) as active_days_total,
+        activity.events_total,
+        activity.purchase_days,
+        activity.first_purchase_date,
+        activity.last_purchase_date,
+        activity.repeat_purchase_day_revenue,
+        activity.repeat_purchase_days,
+        activity.gap_count,
+        activity.median_gap_days,
+        activity.last_return_date,
+        activity.active_days_first_n_days,
+        activity.key_events_first_n_days,
+        activity.first_signup_at,
+        activity.first_key_event_at,
+        '{{ fingerprint }}' as definition_fingerprint,
+        (select max(classified.load_batch) from {{ ref('stg_events__classified') }} as classified) as load_batch
+    from {{ 'touched_users' if is_incremental() else 'activity' }}
     {%- if is_incremental() %}
-        select
-            touched_users.user_id,
-            activity.first_seen_at,
-            activity.last_seen_at,
-            activity.first_seen_date,
-            activity.last_seen_date,
-            coalesce(activity.active_days_total, 0) as active_days_total,
-            activity.events_total,
-            activity.purchase_days,
-            activity.first_purchase_date,
-            activity.last_purchase_date,
-            activity.repeat_purchase_day_revenue,
-            activity.repeat_purchase_days,
-            activity.gap_count,
-            median_gaps.median_gap_days,
-            activity.last_return_date,
-            activity.active_days_first_n_days,
-            activity.key_events_first_n_days,
-            activity.first_signup_at,
-            activity.first_key_event_at,
-            '{{ fingerprint }}' as definition_fingerprint,
-            (select max(classified.load_batch) from {{ ref('stg_events__classified') }} as classified) as load_batch
-        from touched_users
-        left join activity on touched_users.user_id = activity.user_id
-        left join median_gaps on touched_users.user_id = median_gaps.user_id
-    {%- else %}
-        select
-            activity.user_id,
-            activity.first_seen_at,
-            activity.last_seen_at,
-            activity.first_seen_date,
-            activity.last_seen_date,
-            activity.active_days_total,
-            activity.events_total,
-            activity.purchase_days,
-            activity.first_purchase_date,
-            activity.last_purchase_date,
-            activity.repeat_purchase_day_revenue,
-            activity.repeat_purchase_days,
-            activity.gap_count,
-            median_gaps.median_gap_days,
-            activity.last_return_date,
-            activity.active_days_first_n_days,
-            activity.key_events_first_n_days,
-            activity.first_signup_at,
-            activity.first_key_event_at,
-            '{{ fingerprint }}' as definition_fingerprint,
-            (select max(classified.load_batch) from {{ ref('stg_events__classified') }} as classified) as load_batch
-        from activity
-        left join median_gaps on activity.user_id = median_gaps.user_id
+    left join activity on touched_users.user_id = activity.user_id
     {%- endif %}
 )
 
