@@ -219,3 +219,11 @@
     ) -%}
     {{ return(stale.rows[0][0] > 0) }}
 {%- endmacro %}
+
+{#- The two lineage columns an incremental model writes last: the fingerprint of what defined
+    its rows (definition_fingerprint), and the run's load batch: the highest of
+    stg_events__classified, read from `batches` (a CTE of it) or from the model itself. -#}
+{% macro lineage_columns(fingerprint, batches=none) -%}
+    '{{ fingerprint }}' as definition_fingerprint,
+    (select max(classified.load_batch) from {{ batches or ref('stg_events__classified') }} as classified) as load_batch
+{%- endmacro %}

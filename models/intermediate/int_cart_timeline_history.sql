@@ -87,8 +87,7 @@ final as (
         is_cart,
         is_purchase,
         cart_value,
-        '{{ fingerprint }}' as definition_fingerprint,
-        (select max(classified.load_batch) from classified) as load_batch
+        {{ lineage_columns(fingerprint, 'classified') }}
     from {{ 'written' if is_incremental() else 'timeline' }}
 )
 

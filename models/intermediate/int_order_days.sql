@@ -124,8 +124,7 @@ final as (
             coalesce(order_days.discounted_events, 0) as discounted_events,
             order_days.priced_value,
             order_days.priced_quantity,
-            '{{ fingerprint }}' as definition_fingerprint,
-            (select max(classified.load_batch) from classified) as load_batch
+            {{ lineage_columns(fingerprint, 'classified') }}
         from touched_order_days
         left join order_days
             on
@@ -145,8 +144,7 @@ final as (
             discounted_events,
             priced_value,
             priced_quantity,
-            '{{ fingerprint }}' as definition_fingerprint,
-            (select max(classified.load_batch) from classified) as load_batch
+            {{ lineage_columns(fingerprint, 'classified') }}
         from order_days
     {%- endif %}
 )

@@ -75,8 +75,7 @@ final as (
         orders.is_discounted,
         orders.priced_value,
         orders.priced_quantity,
-        '{{ fingerprint }}' as definition_fingerprint,
-        (select max(classified.load_batch) from {{ ref('stg_events__classified') }} as classified) as load_batch
+        {{ lineage_columns(fingerprint) }}
     from {{ 'touched_users left join orders on touched_users.user_id = orders.user_id' if is_incremental() else 'orders' }}
 )
 

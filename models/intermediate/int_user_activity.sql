@@ -131,8 +131,7 @@ final as (
         activity.key_events_first_n_days,
         activity.first_signup_at,
         activity.first_key_event_at,
-        '{{ fingerprint }}' as definition_fingerprint,
-        (select max(classified.load_batch) from {{ ref('stg_events__classified') }} as classified) as load_batch
+        {{ lineage_columns(fingerprint) }}
     from {{ 'touched_users' if is_incremental() else 'activity' }}
     {%- if is_incremental() %}
     left join activity on touched_users.user_id = activity.user_id

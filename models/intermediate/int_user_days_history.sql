@@ -136,8 +136,7 @@ final as (
             coalesce(user_days.advocacy_events, 0) as advocacy_events,
             user_days.first_signup_at,
             user_days.first_key_event_at,
-            '{{ fingerprint }}' as definition_fingerprint,
-            (select max(classified.load_batch) from classified) as load_batch
+            {{ lineage_columns(fingerprint, 'classified') }}
         from touched_days
         left join user_days
             on touched_days.user_id = user_days.user_id and touched_days.activity_date = user_days.activity_date
@@ -158,8 +157,7 @@ final as (
             advocacy_events,
             first_signup_at,
             first_key_event_at,
-            '{{ fingerprint }}' as definition_fingerprint,
-            (select max(classified.load_batch) from classified) as load_batch
+            {{ lineage_columns(fingerprint, 'classified') }}
         from user_days
     {%- endif %}
 )

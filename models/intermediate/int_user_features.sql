@@ -182,8 +182,7 @@ final as (
             user_features.last_used_date,
             cast(coalesce(user_features.uses, 0) as {{ dbt.type_bigint() }}) as uses,
             cast(coalesce(user_features.active_days_using, 0) as {{ dbt.type_bigint() }}) as active_days_using,
-            '{{ fingerprint }}' as definition_fingerprint,
-            (select max(classified.load_batch) from {{ ref('stg_events__classified') }} as classified) as load_batch
+            {{ lineage_columns(fingerprint) }}
         from touched_users
         left join user_features on touched_users.user_id = user_features.user_id
     {%- else %}
@@ -195,8 +194,7 @@ final as (
             last_used_date,
             uses,
             cast(active_days_using as {{ dbt.type_bigint() }}) as active_days_using,
-            '{{ fingerprint }}' as definition_fingerprint,
-            (select max(classified.load_batch) from {{ ref('stg_events__classified') }} as classified) as load_batch
+            {{ lineage_columns(fingerprint) }}
         from read_sums
     {%- endif %}
 )

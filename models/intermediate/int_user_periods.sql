@@ -108,8 +108,7 @@ final as (
             touched_periods.period_start,
             user_periods.period_index,
             coalesce(user_periods.active_days, 0) as active_days,
-            '{{ fingerprint }}' as definition_fingerprint,
-            (select max(classified.load_batch) from {{ ref('stg_events__classified') }} as classified) as load_batch
+            {{ lineage_columns(fingerprint) }}
         from touched_periods
         left join user_periods
             on
@@ -123,8 +122,7 @@ final as (
             period_start,
             period_index,
             active_days,
-            '{{ fingerprint }}' as definition_fingerprint,
-            (select max(classified.load_batch) from {{ ref('stg_events__classified') }} as classified) as load_batch
+            {{ lineage_columns(fingerprint) }}
         from user_periods
     {%- endif %}
 )
