@@ -18,9 +18,14 @@ periods here: fct_user_behavior.btyd_frequency / btyd_recency_days / btyd_t_days
 x is a whole number, so every ln-Gamma difference is a finite sum,
 ln G(y + x) - ln G(y) = sum_{k < x} ln(y + k), and no special function is needed.
 
-It is maximised over (ln r, ln alpha, ln a, ln b) with the Nelder-Mead simplex method
-(numpy only), restarted from the best point until a restart no longer improves the
-log-likelihood, on the distinct (x, t_x, T) triples weighted by their customer counts.
+It is maximised over (ln r, ln alpha, ln a, ln b) on the distinct (x, t_x, T) triples
+weighted by their customer counts (numpy only): a coarse Nelder-Mead simplex search, then
+Newton's method (analytic gradient, Hessian by central differences of it) to where the
+gradient vanishes, so the result does not depend on where the search stopped. Without a
+maximum Newton's method can find (a Hessian that is not negative definite), the simplex
+alone, restarted from the best point until a restart no longer improves the
+log-likelihood. At 100M events (139K triples): 2.2 s to 0.9 s, 753 to about 270
+evaluations of the log-likelihood plus 9 gradients per Newton step.
 """
 
 from __future__ import annotations
@@ -41,6 +46,12 @@ X_TOLERANCE = 1e-10  # simplex size in ln-parameters
 # log-likelihood of -6e5 (40k purchasers) is below double precision, so the search ran to
 # MAX_ITERATIONS (20,000 iterations, 61 s at 10M events) for the point it had at iteration 376
 F_TOLERANCE = 1e-10
+# the coarse search before Newton's method: near enough for Newton to converge from
+SEARCH_X_TOLERANCE = 1e-3
+SEARCH_F_TOLERANCE = 1e-7
+NEWTON_ITERATIONS = 50
+NEWTON_TOLERANCE = 1e-11  # largest Newton step in ln-parameters at the maximum
+HESSIAN_STEP = 1e-5  # central differences of the gradient, in ln-parameters
 
 
 def _log_rising(y: float, x_max: int) -> np.ndarray:
@@ -126,6 +137,42 @@ class LogLikelihood:
             total += float(np.dot(self.weights, np.logaddexp(log_a1, log_a2)))
         return total if math.isfinite(total) else -math.inf
 
+    def gradient(self, params) -> np.ndarray:
+        """d LL / d (r, alpha, a, b), term by term from __call__ (ln G(y + x) - ln G(y) has
+        derivative sum_{k<x} 1/(y + k); ln(e^A1 + e^A2) has s1 dA1 + s2 dA2 with s = the softmax
+        of (A1, A2))."""
+        r, alpha, a, b = (float(p) for p in params)
+
+        def rising_reciprocal(y: float) -> np.ndarray:
+            out = np.zeros(self.x_max + 1)
+            if self.x_max > 0:
+                out[1:] = np.cumsum(1.0 / (y + np.arange(self.x_max)))
+            return out
+
+        rec_r, rec_b, rec_ab = (rising_reciprocal(y) for y in (r, b, a + b))
+        log_alpha_t = np.log(alpha + self.t_values)
+        d_r = float(np.dot(rec_r, self.weight_by_x)) + math.log(alpha) * self.total_weight \
+            - float(np.dot(self.once_weight_by_t, log_alpha_t))
+        d_alpha = r * self.total_weight / alpha - r * float(np.dot(self.once_weight_by_t, 1.0 / (alpha + self.t_values)))
+        d_a = -float(np.dot(rec_ab, self.weight_by_x))
+        d_b = float(np.dot(rec_b - rec_ab, self.weight_by_x))
+        if len(self.x):
+            r_x = r + self.x_float
+            log_alpha_tx = np.log(alpha + self.tx_values)
+            log_a1 = -r_x * log_alpha_t[self.t_index]
+            log_a2 = (
+                (math.log(a) - np.log(b + np.arange(self.x_max, dtype=float)))[self.x - 1]
+                - r_x * log_alpha_tx[self.tx_index]
+            )
+            share_2 = np.exp(log_a2 - np.logaddexp(log_a1, log_a2))  # s2; s1 = 1 - s2
+            w1, w2 = self.weights * (1.0 - share_2), self.weights * share_2
+            inv_t, inv_tx = 1.0 / (alpha + self.t_values), 1.0 / (alpha + self.tx_values)
+            d_r -= float(np.dot(w1, log_alpha_t[self.t_index]) + np.dot(w2, log_alpha_tx[self.tx_index]))
+            d_alpha -= float(np.dot(w1 * r_x, inv_t[self.t_index]) + np.dot(w2 * r_x, inv_tx[self.tx_index]))
+            d_a += float(w2.sum()) / a
+            d_b -= float(np.dot(w2, 1.0 / (b + self.x_float - 1.0)))
+        return np.array([d_r, d_alpha, d_a, d_b])
+
 
 def nelder_mead(func, start, max_iterations=MAX_ITERATIONS, x_tol=X_TOLERANCE, f_tol=F_TOLERANCE):
     """Minimise func from start (standard coefficients 1, 2, 0.5, 0.5). Returns (point, value, iterations).
@@ -177,6 +224,48 @@ def nelder_mead(func, start, max_iterations=MAX_ITERATIONS, x_tol=X_TOLERANCE, f
     return simplex[best], float(values[best]), iterations
 
 
+def newton_maximum(log_likelihood: LogLikelihood, start, max_iterations: int = NEWTON_ITERATIONS):
+    """Newton's method on the log-likelihood in ln-parameters from start. Returns (point,
+    iterations); point is None when it meets a Hessian that is not negative definite, leaves
+    e^+-30, or does not settle within max_iterations.
+
+    The gradient is analytic (LogLikelihood.gradient), the Hessian central differences of it;
+    a step that lowers the log-likelihood is halved. It stops when a full step moves no
+    ln-parameter by more than NEWTON_TOLERANCE.
+    """
+    def gradient(theta):
+        params = np.exp(theta)
+        return params * log_likelihood.gradient(params)  # chain rule: d/d ln p = p d/dp
+
+    theta = np.asarray(start, dtype=float)
+    value = log_likelihood(np.exp(theta))
+    for iteration in range(1, max_iterations + 1):
+        if not math.isfinite(value) or np.any(np.abs(theta) > 30):
+            return None, iteration
+        grad = gradient(theta)
+        hessian = np.empty((4, 4))
+        for j in range(4):
+            h = np.zeros(4)
+            h[j] = HESSIAN_STEP
+            hessian[:, j] = (gradient(theta + h) - gradient(theta - h)) / (2 * HESSIAN_STEP)
+        hessian = (hessian + hessian.T) / 2
+        if not np.all(np.isfinite(hessian)) or np.max(np.linalg.eigvalsh(hessian)) >= 0:
+            return None, iteration
+        step = -np.linalg.solve(hessian, grad)
+        if np.max(np.abs(step)) <= NEWTON_TOLERANCE:
+            return theta + step, iteration
+        for _ in range(40):
+            new_value = log_likelihood(np.exp(theta + step))
+            # at the maximum a full step changes the log-likelihood by less than its rounding
+            if new_value >= value - 1e-13 * abs(value):
+                break
+            step = step / 2
+        else:
+            return None, iteration
+        theta, value = theta + step, new_value
+    return None, max_iterations
+
+
 def fit_bgnbd(x, t_x, big_t, weights=None, min_customers: int = MIN_CUSTOMERS) -> dict:
     """Maximum-likelihood BG/NBD parameters for per-customer (x, t_x, T) (optionally weighted).
 
@@ -206,17 +295,26 @@ def fit_bgnbd(x, t_x, big_t, weights=None, min_customers: int = MIN_CUSTOMERS) -
     # start equally far from the optimum
     alpha0 = max(float(np.average(big_t, weights=weights)), 1e-3)
     point = np.log(np.array([START[0], alpha0, START[2], START[3]]))
-    value = objective(point)
-    total_iterations = 0
-    converged = False
-    for _ in range(MAX_RESTARTS):
-        new_point, new_value, iterations = nelder_mead(objective, point)
-        total_iterations += iterations
-        improved = value - new_value
-        point, value = new_point, min(value, new_value)
-        if iterations < MAX_ITERATIONS and improved <= F_TOLERANCE * 10 * max(1.0, abs(value)):
-            converged = True
-            break
+    # a coarse simplex search, then Newton's method to where the gradient vanishes: the
+    # maximum to machine precision, whatever point the search ended at
+    point, value, total_iterations = nelder_mead(objective, point, x_tol=SEARCH_X_TOLERANCE, f_tol=SEARCH_F_TOLERANCE)
+    newton_point, newton_iterations = newton_maximum(log_likelihood, point)
+    total_iterations += newton_iterations
+    converged = newton_point is not None
+    if converged:
+        point, value = newton_point, objective(newton_point)
+    else:
+        # no maximum with a negative definite Hessian near the search's end (e.g. none in the
+        # interior): the simplex alone, restarted from the best point until a restart no
+        # longer improves
+        for _ in range(MAX_RESTARTS):
+            new_point, new_value, iterations = nelder_mead(objective, point)
+            total_iterations += iterations
+            improved = value - new_value
+            point, value = new_point, min(value, new_value)
+            if iterations < MAX_ITERATIONS and improved <= F_TOLERANCE * 10 * max(1.0, abs(value)):
+                converged = True
+                break
     if not math.isfinite(value) or not converged or np.any(np.abs(point) >= MAX_LOG_PARAM):
         return {**empty, "iterations": total_iterations}
     r, alpha, a, b = (float(v) for v in np.exp(point))

@@ -214,6 +214,57 @@ def test_fitters_log_likelihood_equals_the_direct_formula(cdnow):
         assert fast((0.5, -1.0, 1.0, 1.0)) == -math.inf
 
 
+def test_fitters_gradient_equals_central_differences(cdnow):
+    """LogLikelihood.gradient (what Newton's method follows) = central differences of the
+    log-likelihood, with and without customers who never bought again."""
+    fitter = load_fitter()
+    rng = np.random.default_rng(11)
+    x, t_x, big_t = (cdnow[c].to_numpy() for c in ("frequency", "recency", "T"))
+    weights = rng.integers(1, 5, len(x)).astype(float)
+    for keep in (np.ones(len(x), bool), x > 0):
+        ll = fitter.LogLikelihood(x[keep], t_x[keep], big_t[keep], weights[keep])
+        for _ in range(10):
+            params = np.exp(rng.normal(0, 1, 4))
+            h = 1e-6
+            numeric = [(ll(params * np.exp(h * e)) - ll(params * np.exp(-h * e))) / (2 * h) / params[i]
+                       for i, e in enumerate(np.eye(4))]
+            for got, want in zip(ll.gradient(params), numeric):
+                assert got == pytest.approx(want, rel=1e-5, abs=1e-3)
+
+
+def test_fit_is_where_the_gradient_vanishes_wherever_the_search_ends(cdnow):
+    """Newton's method finishes the fit: from points around the maximum it returns the same
+    point (to 1e-9 in ln-parameters), where the gradient is zero; so the parameters do not
+    depend on where the coarse simplex search stopped."""
+    fitter = load_fitter()
+    x, t_x, big_t = (cdnow[c].to_numpy() for c in ("frequency", "recency", "T"))
+    fit = fitter.fit_bgnbd(x, t_x, big_t)
+    best = np.array([fit[k] for k in ("r", "alpha", "a", "b")])
+    ll = fitter.LogLikelihood(x, t_x, big_t, np.ones(len(x)))
+    assert np.max(np.abs(best * ll.gradient(best))) < 1e-6
+    rng = np.random.default_rng(5)
+    for _ in range(5):
+        start = np.log(best) + rng.normal(0, 0.05, 4)
+        point, iterations = fitter.newton_maximum(ll, start)
+        assert point is not None and iterations < fitter.NEWTON_ITERATIONS
+        assert np.max(np.abs(point - np.log(best))) < 1e-9
+
+
+def test_fitter_gives_no_parameters_without_an_interior_maximum():
+    """One repeat purchase among 31 customers: the likelihood has no interior maximum, so
+    Newton's method finds none, the simplex runs off towards e^+-20, and the fit reports no
+    parameters rather than absurd ones."""
+    fitter = load_fitter()
+    x = np.r_[np.zeros(30, int), 1]
+    t_x = np.r_[np.zeros(30), 5.0]
+    big_t = np.full(31, 50.0)
+    log_likelihood = fitter.LogLikelihood(x, t_x, big_t, np.ones(31))
+    assert fitter.newton_maximum(log_likelihood, np.log([1.0, 50.0, 1.0, 1.0]))[0] is None
+    fit = fitter.fit_bgnbd(x, t_x, big_t)
+    assert fit["r"] is None and fit["a"] is None and not fit["converged"]
+    assert fit["n_customers"] == 31 and fit["iterations"] > 0
+
+
 def test_fitter_recovers_published_cdnow_estimates(cdnow):
     fit = load_fitter().fit_bgnbd(cdnow["frequency"], cdnow["recency"], cdnow["T"])
     assert fit["converged"] and fit["n_customers"] == 2357
