@@ -128,14 +128,19 @@ class LogLikelihood:
         log_alpha_t = np.log(alpha + self.t_values)
         total = gamma_part + r * math.log(alpha) * self.total_weight - r * float(np.dot(self.once_weight_by_t, log_alpha_t))
         if len(self.x):
-            r_x = r + self.x_float
-            log_a1 = -r_x * log_alpha_t[self.t_index]
-            log_a2 = (
-                (math.log(a) - np.log(b + np.arange(self.x_max, dtype=float)))[self.x - 1]
-                - r_x * np.log(alpha + self.tx_values)[self.tx_index]
-            )
+            *_, log_a1, log_a2 = self._repeat_terms(r, alpha, a, b)
             total += float(np.dot(self.weights, np.logaddexp(log_a1, log_a2)))
         return total if math.isfinite(total) else -math.inf
+
+    def _repeat_terms(self, r: float, alpha: float, a: float, b: float):
+        """Per (x, t_x, T) triple with x > 0: r + x, ln(alpha + T), ln(alpha + t_x), and A1, A2
+        of the likelihood's last term ln(e^A1 + e^A2)."""
+        r_x = r + self.x_float
+        log_alpha_t = np.log(alpha + self.t_values)[self.t_index]
+        log_alpha_tx = np.log(alpha + self.tx_values)[self.tx_index]
+        log_a1 = -r_x * log_alpha_t
+        log_a2 = (math.log(a) - np.log(b + np.arange(self.x_max, dtype=float)))[self.x - 1] - r_x * log_alpha_tx
+        return r_x, log_alpha_t, log_alpha_tx, log_a1, log_a2
 
     def gradient(self, params) -> np.ndarray:
         """d LL / d (r, alpha, a, b), term by term from __call__ (ln G(y + x) - ln G(y) has
@@ -157,18 +162,12 @@ class LogLikelihood:
         d_a = -float(np.dot(rec_ab, self.weight_by_x))
         d_b = float(np.dot(rec_b - rec_ab, self.weight_by_x))
         if len(self.x):
-            r_x = r + self.x_float
-            log_alpha_tx = np.log(alpha + self.tx_values)
-            log_a1 = -r_x * log_alpha_t[self.t_index]
-            log_a2 = (
-                (math.log(a) - np.log(b + np.arange(self.x_max, dtype=float)))[self.x - 1]
-                - r_x * log_alpha_tx[self.tx_index]
-            )
+            r_x, log_alpha_big_t, log_alpha_tx, log_a1, log_a2 = self._repeat_terms(r, alpha, a, b)
             share_2 = np.exp(log_a2 - np.logaddexp(log_a1, log_a2))  # s2; s1 = 1 - s2
             w1, w2 = self.weights * (1.0 - share_2), self.weights * share_2
-            inv_t, inv_tx = 1.0 / (alpha + self.t_values), 1.0 / (alpha + self.tx_values)
-            d_r -= float(np.dot(w1, log_alpha_t[self.t_index]) + np.dot(w2, log_alpha_tx[self.tx_index]))
-            d_alpha -= float(np.dot(w1 * r_x, inv_t[self.t_index]) + np.dot(w2 * r_x, inv_tx[self.tx_index]))
+            d_r -= float(np.dot(w1, log_alpha_big_t) + np.dot(w2, log_alpha_tx))
+            d_alpha -= float(np.dot(w1 * r_x, 1.0 / (alpha + self.t_values[self.t_index]))
+                             + np.dot(w2 * r_x, 1.0 / (alpha + self.tx_values[self.tx_index])))
             d_a += float(w2.sum()) / a
             d_b -= float(np.dot(w2, 1.0 / (b + self.x_float - 1.0)))
         return np.array([d_r, d_alpha, d_a, d_b])
