@@ -52,13 +52,23 @@ SEARCH_F_TOLERANCE = 1e-7
 NEWTON_ITERATIONS = 50
 NEWTON_TOLERANCE = 1e-11  # largest Newton step in ln-parameters at the maximum
 HESSIAN_STEP = 1e-5  # central differences of the gradient, in ln-parameters
+SEARCH_BOUND = 30.0  # neither search goes beyond |ln parameter| = this
 
 
 def _log_rising(y: float, x_max: int) -> np.ndarray:
     """[sum_{k<x} ln(y + k) for x = 0 .. x_max] = ln G(y + x) - ln G(y)."""
-    out = np.zeros(x_max + 1)
-    if x_max > 0:
-        out[1:] = np.cumsum(np.log(y + np.arange(x_max)))
+    return _sums_up_to(np.log(y + np.arange(x_max)))
+
+
+def _rising_reciprocal(y: float, x_max: int) -> np.ndarray:
+    """[sum_{k<x} 1 / (y + k) for x = 0 .. x_max]: the derivative of _log_rising in y."""
+    return _sums_up_to(1.0 / (y + np.arange(x_max)))
+
+
+def _sums_up_to(terms: np.ndarray) -> np.ndarray:
+    """[sum of the first x terms for x = 0 .. len(terms)]."""
+    out = np.zeros(len(terms) + 1)
+    out[1:] = np.cumsum(terms)
     return out
 
 
@@ -128,46 +138,41 @@ class LogLikelihood:
         log_alpha_t = np.log(alpha + self.t_values)
         total = gamma_part + r * math.log(alpha) * self.total_weight - r * float(np.dot(self.once_weight_by_t, log_alpha_t))
         if len(self.x):
-            *_, log_a1, log_a2 = self._repeat_terms(r, alpha, a, b)
+            *_, log_a1, log_a2 = self._repeat_terms(r, a, b, log_alpha_t, np.log(alpha + self.tx_values))
             total += float(np.dot(self.weights, np.logaddexp(log_a1, log_a2)))
         return total if math.isfinite(total) else -math.inf
 
-    def _repeat_terms(self, r: float, alpha: float, a: float, b: float):
-        """Per (x, t_x, T) triple with x > 0: r + x, ln(alpha + T), ln(alpha + t_x), and A1, A2
-        of the likelihood's last term ln(e^A1 + e^A2)."""
+    def _repeat_terms(self, r: float, a: float, b: float, log_alpha_t: np.ndarray, log_alpha_tx: np.ndarray):
+        """Per (x, t_x, T) triple with x > 0, from ln(alpha + T) and ln(alpha + t_x) over the
+        distinct T and t_x: r + x, ln(alpha + T), ln(alpha + t_x), and A1, A2 of the
+        likelihood's last term ln(e^A1 + e^A2)."""
         r_x = r + self.x_float
-        log_alpha_t = np.log(alpha + self.t_values)[self.t_index]
-        log_alpha_tx = np.log(alpha + self.tx_values)[self.tx_index]
-        log_a1 = -r_x * log_alpha_t
-        log_a2 = (math.log(a) - np.log(b + np.arange(self.x_max, dtype=float)))[self.x - 1] - r_x * log_alpha_tx
-        return r_x, log_alpha_t, log_alpha_tx, log_a1, log_a2
+        log_alpha_big_t = log_alpha_t[self.t_index]
+        log_alpha_t_x = log_alpha_tx[self.tx_index]
+        log_a1 = -r_x * log_alpha_big_t
+        log_a2 = (math.log(a) - np.log(b + np.arange(self.x_max, dtype=float)))[self.x - 1] - r_x * log_alpha_t_x
+        return r_x, log_alpha_big_t, log_alpha_t_x, log_a1, log_a2
 
     def gradient(self, params) -> np.ndarray:
         """d LL / d (r, alpha, a, b), term by term from __call__ (ln G(y + x) - ln G(y) has
         derivative sum_{k<x} 1/(y + k); ln(e^A1 + e^A2) has s1 dA1 + s2 dA2 with s = the softmax
         of (A1, A2))."""
         r, alpha, a, b = (float(p) for p in params)
-
-        def rising_reciprocal(y: float) -> np.ndarray:
-            out = np.zeros(self.x_max + 1)
-            if self.x_max > 0:
-                out[1:] = np.cumsum(1.0 / (y + np.arange(self.x_max)))
-            return out
-
-        rec_r, rec_b, rec_ab = (rising_reciprocal(y) for y in (r, b, a + b))
-        log_alpha_t = np.log(alpha + self.t_values)
+        rec_r, rec_b, rec_ab = (_rising_reciprocal(y, self.x_max) for y in (r, b, a + b))
+        log_alpha_t, inv_alpha_t = np.log(alpha + self.t_values), 1.0 / (alpha + self.t_values)
         d_r = float(np.dot(rec_r, self.weight_by_x)) + math.log(alpha) * self.total_weight \
             - float(np.dot(self.once_weight_by_t, log_alpha_t))
-        d_alpha = r * self.total_weight / alpha - r * float(np.dot(self.once_weight_by_t, 1.0 / (alpha + self.t_values)))
+        d_alpha = r * self.total_weight / alpha - r * float(np.dot(self.once_weight_by_t, inv_alpha_t))
         d_a = -float(np.dot(rec_ab, self.weight_by_x))
         d_b = float(np.dot(rec_b - rec_ab, self.weight_by_x))
         if len(self.x):
-            r_x, log_alpha_big_t, log_alpha_tx, log_a1, log_a2 = self._repeat_terms(r, alpha, a, b)
+            r_x, log_alpha_big_t, log_alpha_t_x, log_a1, log_a2 = self._repeat_terms(
+                r, a, b, log_alpha_t, np.log(alpha + self.tx_values))
             share_2 = np.exp(log_a2 - np.logaddexp(log_a1, log_a2))  # s2; s1 = 1 - s2
             w1, w2 = self.weights * (1.0 - share_2), self.weights * share_2
-            d_r -= float(np.dot(w1, log_alpha_big_t) + np.dot(w2, log_alpha_tx))
-            d_alpha -= float(np.dot(w1 * r_x, 1.0 / (alpha + self.t_values[self.t_index]))
-                             + np.dot(w2 * r_x, 1.0 / (alpha + self.tx_values[self.tx_index])))
+            d_r -= float(np.dot(w1, log_alpha_big_t) + np.dot(w2, log_alpha_t_x))
+            d_alpha -= float(np.dot(w1 * r_x, inv_alpha_t[self.t_index])
+                             + np.dot(w2 * r_x, (1.0 / (alpha + self.tx_values))[self.tx_index]))
             d_a += float(w2.sum()) / a
             d_b -= float(np.dot(w2, 1.0 / (b + self.x_float - 1.0)))
         return np.array([d_r, d_alpha, d_a, d_b])
@@ -226,7 +231,7 @@ def nelder_mead(func, start, max_iterations=MAX_ITERATIONS, x_tol=X_TOLERANCE, f
 def newton_maximum(log_likelihood: LogLikelihood, start, max_iterations: int = NEWTON_ITERATIONS):
     """Newton's method on the log-likelihood in ln-parameters from start. Returns (point,
     iterations); point is None when it meets a Hessian that is not negative definite, leaves
-    e^+-30, or does not settle within max_iterations.
+    e^+-SEARCH_BOUND, or does not settle within max_iterations.
 
     The gradient is analytic (LogLikelihood.gradient), the Hessian central differences of it;
     a step that lowers the log-likelihood is halved. It stops when a full step moves no
@@ -239,7 +244,7 @@ def newton_maximum(log_likelihood: LogLikelihood, start, max_iterations: int = N
     theta = np.asarray(start, dtype=float)
     value = log_likelihood(np.exp(theta))
     for iteration in range(1, max_iterations + 1):
-        if not math.isfinite(value) or np.any(np.abs(theta) > 30):
+        if not math.isfinite(value) or np.any(np.abs(theta) > SEARCH_BOUND):
             return None, iteration
         grad = gradient(theta)
         hessian = np.empty((4, 4))
@@ -286,7 +291,7 @@ def fit_bgnbd(x, t_x, big_t, weights=None, min_customers: int = MIN_CUSTOMERS) -
     log_likelihood = LogLikelihood(x, t_x, big_t, weights)
 
     def objective(log_params):
-        if np.any(np.abs(log_params) > 30):
+        if np.any(np.abs(log_params) > SEARCH_BOUND):
             return math.inf
         return -log_likelihood(np.exp(log_params))
 
