@@ -220,6 +220,19 @@
     {{ return(stale.rows[0][0] > 0) }}
 {%- endmacro %}
 
+{#- In an incremental run: true when a stored row was computed at a later as_of than this
+    run's (the var as_of set back, or the latest valid event erased), so that a model whose
+    rows depend on where as_of fell (pending carts) computes every key again. -#}
+{% macro as_of_moved_back(column) -%}
+    {%- if not (is_incremental() and execute) -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set later = run_query(
+        'select count(*) from ' ~ this ~ ' where ' ~ column ~ ' > (select as_of from ' ~ ref('stg_run_context') ~ ')'
+    ) -%}
+    {{ return(later.rows[0][0] > 0) }}
+{%- endmacro %}
+
 {#- The two lineage columns an incremental model writes last: the fingerprint of what defined
     its rows (definition_fingerprint), and the run's load batch: the highest of
     stg_events__classified, read from `batches` (a CTE of it) or from the model itself. -#}

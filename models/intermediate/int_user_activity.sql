@@ -8,8 +8,8 @@
 
 {#- One row per user with a clean event on or before as_of: what their user-days on or before
     as_of add up to, where nothing depends on where as_of falls (docs/definitions.md, section
-    10). fct_user_behavior, user_churn_risk, user_lifecycle_stages, user_first_n_days and
-    user_journey_stages read it, not the 17M user-days at 100M events with a window each
+    10). fct_user_behavior, user_churn_risk, user_lifecycle_stages, user_first_n_days,
+    user_journey_stages and user_loyalty_segments read it, not the 17M user-days at 100M events with a window each
     (25 s of the daily run's node time). The columns that count days before as_of
     (active_days_28d, ...) are counted by fct_user_behavior from the last 90 days.
 
@@ -47,7 +47,10 @@ user_days as (
         last_event_at,
         key_events,
         first_signup_at,
-        first_key_event_at
+        first_key_event_at,
+        referral_events,
+        review_events,
+        advocacy_events
     from {{ ref('int_user_days_history') }}
     where {{ as_of_cut('activity_date') }}
 ),
@@ -80,7 +83,7 @@ flagged_days as (
     from dated_days
 ),
 
-activity as (
+day_sums as (
     select
         user_id,
         min(first_event_at) as first_seen_at,
@@ -104,9 +107,64 @@ activity as (
         cast(sum(case when is_first_n_days then key_events else 0 end) as {{ dbt.type_bigint() }})
             as key_events_first_n_days,
         min(first_signup_at) as first_signup_at,
-        min(first_key_event_at) as first_key_event_at
+        min(first_key_event_at) as first_key_event_at,
+        cast(sum(referral_events) as {{ dbt.type_bigint() }}) as referral_events,
+        cast(sum(review_events) as {{ dbt.type_bigint() }}) as review_events,
+        cast(sum(advocacy_events) as {{ dbt.type_bigint() }}) as advocacy_events
     from flagged_days
     group by user_id
+),
+
+active_months as (
+    -- the calendar months the user was active in (user_loyalty_segments' month streaks)
+    select distinct
+        user_id,
+        {{ period_index('activity_date', 'month') }} as month_index
+    from dated_days
+),
+
+month_islands as (
+    -- gaps and islands: consecutive months share month_index - their rank
+    select
+        user_id,
+        month_index,
+        month_index - row_number() over (partition by user_id order by month_index) as island
+    from active_months
+),
+
+streaks as (
+    select
+        user_id,
+        max(month_index) as last_month_index,
+        count(*) as months
+    from month_islands
+    group by user_id, island
+),
+
+ranked_streaks as (
+    select
+        user_id,
+        months,
+        row_number() over (partition by user_id order by last_month_index desc) as recency_rank
+    from streaks
+),
+
+user_streaks as (
+    select
+        user_id,
+        max(months) as longest_active_month_streak,
+        max(case when recency_rank = 1 then months end) as latest_active_month_streak
+    from ranked_streaks
+    group by user_id
+),
+
+activity as (
+    select
+        day_sums.*,
+        user_streaks.longest_active_month_streak,
+        user_streaks.latest_active_month_streak
+    from day_sums
+    inner join user_streaks on day_sums.user_id = user_streaks.user_id
 ),
 
 final as (
@@ -131,6 +189,11 @@ final as (
         activity.key_events_first_n_days,
         activity.first_signup_at,
         activity.first_key_event_at,
+        activity.referral_events,
+        activity.review_events,
+        activity.advocacy_events,
+        activity.longest_active_month_streak,
+        activity.latest_active_month_streak,
         {{ lineage_columns(fingerprint) }}
     from {{ 'touched_users' if is_incremental() else 'activity' }}
     {%- if is_incremental() %}

@@ -8,8 +8,8 @@
 
 {#- One row per user, calendar period (month, and ISO week starting Monday) and user active in
     it on or before as_of: the user-days of int_user_days_history reduced to periods.
-    cohort_retention, growth_accounting and user_loyalty_segments read these 13M rows at 100M
-    events instead of reducing the 17M user-days each.
+    cohort_retention and growth_accounting read these 13M rows at 100M events instead of
+    reducing the 17M user-days each.
 
     Incremental by period: the periods of the user-days stg_events__classified wrote rows for
     since this model's last run, and every period of the users erased since then, are counted

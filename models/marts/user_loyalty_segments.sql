@@ -1,5 +1,7 @@
 {#- Loyalty per user: repeat buying, tenure, unbroken monthly activity and advocacy
-    (docs/segments/occasion_benefits_loyalty.md, section 3). One row per user. -#}
+    (docs/segments/occasion_benefits_loyalty.md, section 3). One row per user. The month
+    streaks and advocacy events come summed per user from int_user_activity (kept
+    incremental by user), not from the 17M user-days and 13M user-months at 100M events. -#}
 
 with
 
@@ -7,60 +9,17 @@ users as (
     select * from {{ ref('fct_user_behavior') }}
 ),
 
-user_days as (
-    -- as_of bounds the months, whatever int_user_days holds
-    select * from {{ ref('int_user_days') }}
-    where activity_date <= {{ as_of_date() }}
-),
-
-advocacy as (
-    -- the events of the var lists, counted per day by int_user_days_history
+activity as (
+    -- the advocacy events and the month streaks, summed per user by int_user_activity (kept
+    -- incremental by user) from the user's days on or before as_of
     select
         user_id,
-        cast(sum(referral_events) as {{ dbt.type_bigint() }}) as referral_events,
-        cast(sum(review_events) as {{ dbt.type_bigint() }}) as review_events,
-        cast(sum(advocacy_events) as {{ dbt.type_bigint() }}) as advocacy_events
-    from user_days
-    where referral_events > 0 or review_events > 0 or advocacy_events > 0
-    group by user_id
-),
-
-active_months as (
-    -- one row per user and month active on or before as_of
-    select
-        user_id,
-        period_index as month_index
-    from {{ ref('int_user_periods') }}
-    where period_grain = 'month'
-),
-
-month_islands as (
-    -- gaps and islands: consecutive months share month_index - their rank
-    select
-        user_id,
-        month_index,
-        month_index - row_number() over (partition by user_id order by month_index) as island
-    from active_months
-),
-
-streaks as (
-    select
-        user_id,
-        island,
-        max(month_index) as last_month_index,
-        count(*) as months
-    from month_islands
-    group by user_id, island
-),
-
-user_streaks as (
-    select
-        user_id,
-        max(months) as longest_active_month_streak,
-        max(case when last_month_index = {{ period_index(as_of_date(), 'month') }} then months else 0 end)
-            as consecutive_active_months
-    from streaks
-    group by user_id
+        referral_events,
+        review_events,
+        advocacy_events,
+        longest_active_month_streak,
+        latest_active_month_streak
+    from {{ ref('int_user_activity') }}
 ),
 
 joined as (
@@ -70,14 +29,18 @@ joined as (
         users.orders,
         users.first_seen_date,
         {{ days_between('users.first_seen_date', 'users.as_of') }} as tenure_days,
-        coalesce(user_streaks.consecutive_active_months, 0) as consecutive_active_months,
-        coalesce(user_streaks.longest_active_month_streak, 0) as longest_active_month_streak,
-        coalesce(advocacy.referral_events, 0) as referral_events,
-        coalesce(advocacy.review_events, 0) as review_events,
-        coalesce(advocacy.advocacy_events, 0) as advocacy_events
+        -- the latest streak runs up to as_of's month when the user's last active month is it
+        case
+            when {{ period_index('users.last_seen_date', 'month') }} = {{ period_index('users.as_of', 'month') }}
+                then coalesce(activity.latest_active_month_streak, 0)
+            else 0
+        end as consecutive_active_months,
+        coalesce(activity.longest_active_month_streak, 0) as longest_active_month_streak,
+        coalesce(activity.referral_events, 0) as referral_events,
+        coalesce(activity.review_events, 0) as review_events,
+        coalesce(activity.advocacy_events, 0) as advocacy_events
     from users
-    left join user_streaks on users.user_id = user_streaks.user_id
-    left join advocacy on users.user_id = advocacy.user_id
+    left join activity on users.user_id = activity.user_id
 ),
 
 flags as (
