@@ -9,9 +9,11 @@
 {#- One row per user with a clean event on or before as_of: what their user-days on or before
     as_of add up to, where nothing depends on where as_of falls (docs/definitions.md, section
     10). fct_user_behavior, user_churn_risk, user_lifecycle_stages, user_first_n_days,
-    user_journey_stages and user_loyalty_segments read it, not the 17M user-days at 100M events with a window each
-    (25 s of the daily run's node time). The columns that count days before as_of
-    (active_days_28d, ...) are counted by fct_user_behavior from the last 90 days.
+    user_journey_stages and user_loyalty_segments read it, not the 17M user-days at 100M
+    events with a window each (25 s of the daily run's node time). It also keeps the runs of
+    consecutive active months (the longest, and the one ending in the last active month) and
+    the advocacy events. The columns that count days before as_of (active_days_28d, ...)
+    are counted by fct_user_behavior from the last 90 days.
 
     Incremental by user: the users with rows stg_events__classified wrote since this model's
     last run and the users erased since then are summed again from all their user-days (at
