@@ -211,26 +211,24 @@
 {%- endmacro %}
 
 {% macro definition_changed(fingerprint, column='definition_fingerprint') -%}
-    {%- if not (is_incremental() and execute) -%}
-        {{ return(false) }}
-    {%- endif -%}
-    {%- set stale = run_query(
-        'select count(*) from ' ~ this ~ ' where ' ~ column ~ " <> '" ~ fingerprint ~ "'"
-    ) -%}
-    {{ return(stale.rows[0][0] > 0) }}
+    {{ return(any_stored_row(column ~ " <> '" ~ fingerprint ~ "'")) }}
 {%- endmacro %}
 
 {#- In an incremental run: true when a stored row was computed at a later as_of than this
     run's (the var as_of set back, or the latest valid event erased), so that a model whose
     rows depend on where as_of fell (pending carts) computes every key again. -#}
 {% macro as_of_moved_back(column) -%}
+    {{ return(any_stored_row(column ~ ' > (select as_of from ' ~ ref('stg_run_context') ~ ')')) }}
+{%- endmacro %}
+
+{#- In an incremental run: whether any row the model already holds meets `condition` (false
+    in a full build, and while parsing). -#}
+{% macro any_stored_row(condition) -%}
     {%- if not (is_incremental() and execute) -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- set later = run_query(
-        'select count(*) from ' ~ this ~ ' where ' ~ column ~ ' > (select as_of from ' ~ ref('stg_run_context') ~ ')'
-    ) -%}
-    {{ return(later.rows[0][0] > 0) }}
+    {%- set found = run_query('select count(*) from ' ~ this ~ ' where ' ~ condition) -%}
+    {{ return(found.rows[0][0] > 0) }}
 {%- endmacro %}
 
 {#- The two lineage columns an incremental model writes last: the fingerprint of what defined
