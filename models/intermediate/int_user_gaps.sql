@@ -1,0 +1,214 @@
+-- sqlfluff:indentation:template_blocks_indent:False
+{{ config(
+    materialized=incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key='user_id',
+    on_schema_change='fail',
+    post_hook=["{{ delete_rows_where('last_activity_date is null') }}"],
+) }}
+
+{#- The gaps between each user's consecutive active days on or before as_of, counted by length:
+    one row per user and gap length (a user with a single active day: one row, gap_days null
+    and gaps 0), each carrying the user's last active day and latest return (an active day
+    at least reactivation_gap_days after the previous one). int_user_activity reads the
+    median gap and the latest return from it (docs/definitions.md, section 10).
+
+    Incremental by user, and most users only add gaps: a user all of whose rows that
+    stg_events__classified wrote since this model's last run fall after the last active day
+    the model holds (or who is new) gets the gaps of the days since that day added to the
+    stored counts, read from the new user-days alone. The others touched (new events on or
+    before that day, events found to repeat others, erasure) are counted again from all their
+    days. At 100M events a day's 84K users hold 4.9M user-days; their counts are 1.5M rows.
+    Each row stores the fingerprint of the as_of cut, reactivation_gap_days and how
+    int_user_days_history counted the days: when any of them changes, every user is counted
+    again. -#}
+
+-- depends_on: {{ ref('erasure_requests') }}
+-- depends_on: {{ ref('stg_events__classified') }}
+
+{%- set reactivation_gap = var('reactivation_gap_days') | int %}
+{%- set fingerprint = definition_fingerprint([
+    as_of_cut('activity_date'),
+    'reactivation_gap_days=' ~ reactivation_gap,
+    stored_fingerprints(ref('int_user_days_history')),
+]) %}
+{%- set every_user = definition_changed(fingerprint) %}
+
+with
+
+user_days as {{ inlined_cte() }} (
+    select
+        user_id,
+        activity_date,
+        load_batch
+    from {{ ref('int_user_days_history') }}
+    where {{ as_of_cut('activity_date') }}
+),
+{% if is_incremental() %}
+touched_users as (
+    {{ touched_users(every_user, 'user_days') }}
+),
+
+stored_users as (
+    -- the last active day and latest return the model holds for each touched user
+    select distinct
+        this_model.user_id,
+        this_model.last_activity_date,
+        this_model.last_return_date
+    from {{ this }} as this_model
+    inner join touched_users on this_model.user_id = touched_users.user_id
+),
+
+changed_from as (
+    -- per user, the earliest day of the rows stg_events__classified wrote since the last run
+    select
+        user_id,
+        min(event_date) as first_changed_date
+    from {{ ref('stg_events__classified') }}
+    where load_batch > {{ processed_load_batch() }} and user_id is not null
+    group by user_id
+),
+
+appending_users as (
+    -- users whose changes all fall after the last active day the model holds, or who are new
+    -- (an erased user has no rows with a user id, so is never among them)
+    select
+        changed_from.user_id,
+        stored_users.last_activity_date as stored_last_date,
+        stored_users.last_return_date as stored_return_date
+    from changed_from
+    left join stored_users on changed_from.user_id = stored_users.user_id
+    where
+        {%- if every_user %}
+        1 = 0
+        {%- else %}
+        stored_users.last_activity_date is null
+        or changed_from.first_changed_date > stored_users.last_activity_date
+        {%- endif %}
+),
+
+recounted_users as (
+    select touched_users.user_id
+    from touched_users
+    left join appending_users on touched_users.user_id = appending_users.user_id
+    where appending_users.user_id is null
+),
+
+dates as (
+    -- an appending user's days after the stored last day, which all came since the last run,
+    -- and that day itself, where the first new gap starts; a recounted user's every day
+    select
+        user_days.user_id,
+        user_days.activity_date
+    from user_days
+    inner join appending_users on user_days.user_id = appending_users.user_id
+    where
+        user_days.load_batch > {{ processed_load_batch() }}
+        and (appending_users.stored_last_date is null or user_days.activity_date > appending_users.stored_last_date)
+    union all
+    select
+        user_id,
+        stored_last_date as activity_date
+    from appending_users
+    where stored_last_date is not null
+    union all
+    select
+        user_days.user_id,
+        user_days.activity_date
+    from user_days
+    inner join recounted_users on user_days.user_id = recounted_users.user_id
+),
+{% else %}
+dates as (
+    select
+        user_id,
+        activity_date
+    from user_days
+),
+{% endif %}
+gapped as (
+    select
+        user_id,
+        activity_date,
+        {{ days_between('lag(activity_date) over (partition by user_id order by activity_date)', 'activity_date') }}
+            as gap_days
+    from dates
+),
+
+counted_gaps as (
+    {%- if is_incremental() %}
+    -- the new gaps, and the appending users' stored ones
+    select
+        both_gaps.user_id,
+        both_gaps.gap_days,
+        sum(both_gaps.gaps) as gaps
+    from (
+        select
+            user_id,
+            gap_days,
+            1 as gaps
+        from gapped
+        where gap_days is not null
+        union all
+        select
+            this_model.user_id,
+            this_model.gap_days,
+            this_model.gaps
+        from {{ this }} as this_model
+        inner join appending_users on this_model.user_id = appending_users.user_id
+        where this_model.gaps > 0
+    ) as both_gaps
+    group by both_gaps.user_id, both_gaps.gap_days
+    {%- else %}
+    select
+        user_id,
+        gap_days,
+        count(*) as gaps
+    from gapped
+    where gap_days is not null
+    group by user_id, gap_days
+    {%- endif %}
+),
+
+user_ends as (
+    select
+        ends.user_id,
+        max(ends.last_activity_date) as last_activity_date,
+        max(ends.last_return_date) as last_return_date
+    from (
+        select
+            user_id,
+            activity_date as last_activity_date,
+            case when gap_days >= {{ reactivation_gap }} then activity_date end as last_return_date
+        from gapped
+        {%- if is_incremental() %}
+        union all
+        select
+            user_id,
+            stored_last_date as last_activity_date,
+            stored_return_date as last_return_date
+        from appending_users
+        {%- endif %}
+    ) as ends
+    group by ends.user_id
+),
+
+{#- the users written: in an incremental run every touched user -#}
+{%- set users = 'touched_users' if is_incremental() else 'user_ends' %}
+
+final as (
+    -- in an incremental run every touched user; one left without days as an empty row (no
+    -- last active day), which replaces the old rows and which the post-hook deletes
+    select
+        listed_users.user_id,
+        cast(counted_gaps.gap_days as {{ dbt.type_bigint() }}) as gap_days,
+        cast(coalesce(counted_gaps.gaps, 0) as {{ dbt.type_bigint() }}) as gaps,
+        user_ends.last_activity_date,
+        user_ends.last_return_date,
+        {{ lineage_columns(fingerprint) }}
+    from {{ users }} as listed_users
+    left join user_ends on listed_users.user_id = user_ends.user_id
+    left join counted_gaps on listed_users.user_id = counted_gaps.user_id
+)
+
+select * from final
