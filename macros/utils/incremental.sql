@@ -184,6 +184,18 @@
     {%- endif %}
 {%- endmacro %}
 
+{#- Per user with rows stg_events__classified wrote since the model's last run, the earliest
+    event date of those rows (a CTE body). A per-user model whose stored last active day comes
+    before it only gains days after that day: it adds them to what it holds. -#}
+{% macro first_changed_dates() -%}
+    select
+        user_id,
+        min(event_date) as first_changed_date
+    from {{ ref('stg_events__classified') }}
+    where load_batch > {{ processed_load_batch() }} and user_id is not null
+    group by user_id
+{%- endmacro %}
+
 {#- The valid, unique events of the CTE `classified` (not erased, not quarantined, not a
     repeat); in an incremental run only those of the user-days of the CTE touched_days. -#}
 {% macro valid_classified_events(classified) -%}

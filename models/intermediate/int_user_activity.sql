@@ -45,6 +45,14 @@
     stored_fingerprints(ref('int_user_days_history')),
 ]) %}
 {%- set every_user = definition_changed(fingerprint) %}
+{#- summed the same way over all of a user's days and over the days an appending user adds -#}
+{%- set first_and_last_days -%}
+    min(first_event_at) as first_seen_at,
+        max(last_event_at) as last_seen_at,
+        min(activity_date) as first_seen_date,
+        max(activity_date) as last_seen_date,
+        count(*) as active_days_total,
+{%- endset %}
 
 with
 
@@ -73,13 +81,7 @@ touched_users as (
 ),
 
 changed_from as (
-    -- per user, the earliest day of the rows stg_events__classified wrote since the last run
-    select
-        user_id,
-        min(event_date) as first_changed_date
-    from {{ ref('stg_events__classified') }}
-    where load_batch > {{ processed_load_batch() }} and user_id is not null
-    group by user_id
+    {{ first_changed_dates() }}
 ),
 
 appending_users as (
@@ -149,11 +151,7 @@ flagged_days as (
 day_sums as (
     select
         user_id,
-        min(first_event_at) as first_seen_at,
-        max(last_event_at) as last_seen_at,
-        min(activity_date) as first_seen_date,
-        max(activity_date) as last_seen_date,
-        count(*) as active_days_total,
+        {{ first_and_last_days }}
         cast(sum(events) as {{ dbt.type_bigint() }}) as events_total,
         count(case when purchase_events > 0 then 1 end) as purchase_days,
         min(case when purchase_events > 0 then activity_date end) as first_purchase_date,
@@ -242,11 +240,7 @@ new_days as (
 new_sums as (
     select
         user_id,
-        min(first_event_at) as first_seen_at,
-        max(last_event_at) as last_seen_at,
-        min(activity_date) as first_seen_date,
-        max(activity_date) as last_seen_date,
-        count(*) as active_days_total,
+        {{ first_and_last_days }}
         sum(events) as events_total,
         count(case when purchase_events > 0 then 1 end) as purchase_days,
         min(case when purchase_events > 0 then activity_date end) as first_purchase_date,

@@ -60,13 +60,7 @@ stored_users as (
 ),
 
 changed_from as (
-    -- per user, the earliest day of the rows stg_events__classified wrote since the last run
-    select
-        user_id,
-        min(event_date) as first_changed_date
-    from {{ ref('stg_events__classified') }}
-    where load_batch > {{ processed_load_batch() }} and user_id is not null
-    group by user_id
+    {{ first_changed_dates() }}
 ),
 
 appending_users as (
