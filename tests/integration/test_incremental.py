@@ -188,7 +188,7 @@ def test_rerun_without_new_rows_changes_nothing(daily, tmp_path: Path) -> None:
         for table in ("stg_events__classified", "int_user_days_history", "int_order_days",
                       "int_user_feature_days_history", "int_cart_timeline_history",
                       "int_user_activity", "int_user_periods", "int_user_features", "int_orders",
-                      "int_user_carts", "int_user_gaps"):
+                      "int_user_carts", "int_user_gaps", "int_daily_active_users"):
             # nothing was rewritten: every row keeps the first run's load batch
             assert con.sql(f"select count(distinct load_batch) from {table}").fetchall()[0][0] == 1, table
 
