@@ -196,6 +196,27 @@
     group by user_id
 {%- endmacro %}
 
+{#- Whether a user of the CTE changed_from (first_changed_dates) only gains days after the last
+    active day the model holds for them (`stored_last_date`, null for a new user): the
+    condition on the CTE appending_users of a per-user model; never when every user is
+    computed again. -#}
+{% macro appends_after(stored_last_date, every_user=false) -%}
+    {%- if every_user -%}
+        1 = 0
+    {%- else -%}
+        {{ stored_last_date }} is null or changed_from.first_changed_date > {{ stored_last_date }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The touched users (CTE touched_users) that are not in the CTE appending_users: a CTE body.
+    The model computes them again from all their rows. -#}
+{% macro recounted_users() -%}
+    select touched_users.user_id
+    from touched_users
+    left join appending_users on touched_users.user_id = appending_users.user_id
+    where appending_users.user_id is null
+{%- endmacro %}
+
 {#- The valid, unique events of the CTE `classified` (not erased, not quarantined, not a
     repeat); in an incremental run only those of the user-days of the CTE touched_days. -#}
 {% macro valid_classified_events(classified) -%}

@@ -111,21 +111,12 @@ appending_users as (
         stored.latest_active_month_streak
     from changed_from
     left join {{ this }} as stored on changed_from.user_id = stored.user_id
-    where
-        {%- if every_user %}
-        1 = 0
-        {%- else %}
-        stored.user_id is null
-        or changed_from.first_changed_date > stored.last_seen_date
-        {%- endif %}
+    where {{ appends_after('stored.last_seen_date', every_user) }}
 ),
 
 recounted_users as (
     -- every other touched user is summed again from all their days
-    select touched_users.user_id
-    from touched_users
-    left join appending_users on touched_users.user_id = appending_users.user_id
-    where appending_users.user_id is null
+    {{ recounted_users() }}
 ),
 {% endif %}
 dated_days as (

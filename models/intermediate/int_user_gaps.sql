@@ -72,20 +72,11 @@ appending_users as (
         stored_users.last_return_date as stored_return_date
     from changed_from
     left join stored_users on changed_from.user_id = stored_users.user_id
-    where
-        {%- if every_user %}
-        1 = 0
-        {%- else %}
-        stored_users.last_activity_date is null
-        or changed_from.first_changed_date > stored_users.last_activity_date
-        {%- endif %}
+    where {{ appends_after('stored_users.last_activity_date', every_user) }}
 ),
 
 recounted_users as (
-    select touched_users.user_id
-    from touched_users
-    left join appending_users on touched_users.user_id = appending_users.user_id
-    where appending_users.user_id is null
+    {{ recounted_users() }}
 ),
 
 dates as (

@@ -30,11 +30,12 @@ spine as (
 ),
 
 counted as (
+    -- int_daily_active_users' counts are bigint; a day before any activity counts 0
     select
         spine.activity_date,
-        coalesce(daily.dau, 0) as dau,
-        coalesce(daily.wau, 0) as wau,
-        coalesce(daily.mau, 0) as mau
+        coalesce(daily.dau, cast(0 as {{ dbt.type_bigint() }})) as dau,
+        coalesce(daily.wau, cast(0 as {{ dbt.type_bigint() }})) as wau,
+        coalesce(daily.mau, cast(0 as {{ dbt.type_bigint() }})) as mau
     from spine
     left join {{ ref('int_daily_active_users') }} as daily on spine.activity_date = daily.activity_date
 ),
@@ -42,9 +43,9 @@ counted as (
 final as (
     select
         counted.activity_date,
-        cast(counted.dau as {{ dbt.type_bigint() }}) as dau,
-        cast(counted.wau as {{ dbt.type_bigint() }}) as wau,
-        cast(counted.mau as {{ dbt.type_bigint() }}) as mau,
+        counted.dau,
+        counted.wau,
+        counted.mau,
         counted.dau / cast(nullif(counted.mau, 0) as {{ type_double() }}) as dau_mau,
         counted.dau / cast(nullif(counted.wau, 0) as {{ type_double() }}) as dau_wau,
         counted.wau / cast(nullif(counted.mau, 0) as {{ type_double() }}) as wau_mau,
