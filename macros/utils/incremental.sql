@@ -271,3 +271,20 @@
     '{{ fingerprint }}' as definition_fingerprint,
     (select max(classified.load_batch) from {{ batches or ref('stg_events__classified') }} as classified) as load_batch
 {%- endmacro %}
+
+{#- Post-hook of every model (dbt_project.yml): fresh planner statistics for a table the run
+    just wrote. Postgres plans with none until autovacuum gets to a new table, and then
+    reads a table of 80K rows as a few pages: a data test's `in (subquery)` ran as a nested
+    loop for over 15 minutes. DuckDB and Spark keep their statistics as they write: nothing. -#}
+{% macro analyze_relation() -%}
+    {{ return(adapter.dispatch('analyze_relation', 'behavioral_segments')()) }}
+{%- endmacro %}
+
+{% macro default__analyze_relation() -%}
+{%- endmacro %}
+
+{% macro postgres__analyze_relation() -%}
+    {%- if config.get('materialized') in ['table', 'incremental'] -%}
+        analyze {{ this }}
+    {%- endif -%}
+{%- endmacro %}
