@@ -208,6 +208,17 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The smaller / larger of two values, either of which may be null (then the other): the
+    stored and the new first signup of an appending user, say. Spelled out, as least() and
+    greatest() return null for a null argument on some engines. -#}
+{% macro null_safe_least(a, b) -%}
+    case when {{ b }} is null or {{ a }} <= {{ b }} then coalesce({{ a }}, {{ b }}) else {{ b }} end
+{%- endmacro %}
+
+{% macro null_safe_greatest(a, b) -%}
+    case when {{ b }} is null or {{ a }} >= {{ b }} then coalesce({{ a }}, {{ b }}) else {{ b }} end
+{%- endmacro %}
+
 {#- The touched users (CTE touched_users) that are not in the CTE appending_users: a CTE body.
     The model computes them again from all their rows. -#}
 {% macro recounted_users() -%}

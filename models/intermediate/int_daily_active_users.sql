@@ -48,7 +48,7 @@ run_context as (
 ),
 
 first_dates as (
-    -- the first date counted again, and the first user-day whose cover can reach it
+    -- the first date counted again (null: every date)
     {%- if is_incremental() and not every_date %}
     select
         case
@@ -74,13 +74,19 @@ first_dates as (
 ),
 
 first_day as (
-    -- every date from the first active day on when all dates are counted
+    -- every date from the first active day on when all dates are counted; window_start: the
+    -- first user-day whose cover can reach first_date
     select
-        coalesce(
-            first_dates.first_date,
-            (select min(history.activity_date) from {{ ref('int_user_days_history') }} as history)
-        ) as first_date
-    from first_dates
+        coalesced.first_date,
+        {{ add_days('coalesced.first_date', '-' ~ (longest - 1)) }} as window_start
+    from (
+        select
+            coalesce(
+                first_dates.first_date,
+                (select min(history.activity_date) from {{ ref('int_user_days_history') }} as history)
+            ) as first_date
+        from first_dates
+    ) as coalesced
 ),
 
 user_days as (
@@ -96,7 +102,7 @@ user_days as (
     cross join first_day
     where
         {{ as_of_cut('history.activity_date') }}
-        and history.activity_date >= {{ add_days('first_day.first_date', '-' ~ (longest - 1)) }}
+        and history.activity_date >= first_day.window_start
 ),
 
 covers as (
@@ -155,11 +161,10 @@ numbers as (
 spine as (
     -- every date from where the first cover that can reach a counted date starts, to as_of:
     -- the running sums see every change
-    select {{ add_days(add_days('first_day.first_date', '-' ~ (longest - 1)), 'numbers.n') }} as activity_date
+    select {{ add_days('first_day.window_start', 'numbers.n') }} as activity_date
     from first_day
     cross join run_context
-    inner join numbers
-        on numbers.n <= {{ days_between(add_days('first_day.first_date', '-' ~ (longest - 1)), 'run_context.as_of') }}
+    inner join numbers on numbers.n <= {{ days_between('first_day.window_start', 'run_context.as_of') }}
 ),
 
 counted as (

@@ -349,30 +349,16 @@ appended as (
             coalesce(appending_users.key_events_first_n_days, 0) + coalesce(new_sums.key_events_first_n_days, 0)
             as {{ dbt.type_bigint() }}
         ) as key_events_first_n_days,
-        case
-            when appending_users.first_signup_at is null then new_sums.first_signup_at
-            when new_sums.first_signup_at is null then appending_users.first_signup_at
-            when new_sums.first_signup_at < appending_users.first_signup_at then new_sums.first_signup_at
-            else appending_users.first_signup_at
-        end as first_signup_at,
-        case
-            when appending_users.first_key_event_at is null then new_sums.first_key_event_at
-            when new_sums.first_key_event_at is null then appending_users.first_key_event_at
-            when new_sums.first_key_event_at < appending_users.first_key_event_at then new_sums.first_key_event_at
-            else appending_users.first_key_event_at
-        end as first_key_event_at,
+        {{ null_safe_least('appending_users.first_signup_at', 'new_sums.first_signup_at') }} as first_signup_at,
+        {{ null_safe_least('appending_users.first_key_event_at', 'new_sums.first_key_event_at') }} as first_key_event_at,
         cast(coalesce(appending_users.referral_events, 0) + coalesce(new_sums.referral_events, 0) as {{ dbt.type_bigint() }})
             as referral_events,
         cast(coalesce(appending_users.review_events, 0) + coalesce(new_sums.review_events, 0) as {{ dbt.type_bigint() }})
             as review_events,
         cast(coalesce(appending_users.advocacy_events, 0) + coalesce(new_sums.advocacy_events, 0) as {{ dbt.type_bigint() }})
             as advocacy_events,
-        case
-            when appending_users.longest_active_month_streak is null then new_user_streaks.longest_streak
-            when new_user_streaks.longest_streak > appending_users.longest_active_month_streak
-                then new_user_streaks.longest_streak
-            else appending_users.longest_active_month_streak
-        end as longest_active_month_streak,
+        {{ null_safe_greatest('appending_users.longest_active_month_streak', 'new_user_streaks.longest_streak') }}
+            as longest_active_month_streak,
         coalesce(new_user_streaks.latest_streak, appending_users.latest_active_month_streak)
             as latest_active_month_streak
     from appending_users

@@ -121,8 +121,7 @@ gapped as (
 ),
 
 counted_gaps as (
-    {%- if is_incremental() %}
-    -- the new gaps, and the appending users' stored ones
+    -- the gaps by length; in an incremental run the appending users' stored counts too
     select
         both_gaps.user_id,
         both_gaps.gap_days,
@@ -134,6 +133,7 @@ counted_gaps as (
             1 as gaps
         from gapped
         where gap_days is not null
+        {%- if is_incremental() %}
         union all
         select
             this_model.user_id,
@@ -142,17 +142,9 @@ counted_gaps as (
         from {{ this }} as this_model
         inner join appending_users on this_model.user_id = appending_users.user_id
         where this_model.gaps > 0
+        {%- endif %}
     ) as both_gaps
     group by both_gaps.user_id, both_gaps.gap_days
-    {%- else %}
-    select
-        user_id,
-        gap_days,
-        count(*) as gaps
-    from gapped
-    where gap_days is not null
-    group by user_id, gap_days
-    {%- endif %}
 ),
 
 user_ends as (
