@@ -295,6 +295,9 @@ def run_duckdb_floor(
     try:
         con.execute(f"set threads = {int(threads)}")
         con.execute(f"set memory_limit = {_sql_text(memory_limit)}")
+        # the allocator settings of profiles.yml, so that the floor gets what dbt's runs get
+        con.execute("set block_allocator_memory = '4GB'")
+        con.execute("set allocator_flush_threshold = '4GB'")
         con.execute("set TimeZone = 'UTC'")
         if temp_dir:
             con.execute(f"set temp_directory = {_sql_text(temp_dir)}")
