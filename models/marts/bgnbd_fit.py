@@ -46,9 +46,12 @@ X_TOLERANCE = 1e-10  # simplex size in ln-parameters
 # log-likelihood of -6e5 (40k purchasers) is below double precision, so the search ran to
 # MAX_ITERATIONS (20,000 iterations, 61 s at 10M events) for the point it had at iteration 376
 F_TOLERANCE = 1e-10
-# the coarse search before Newton's method: near enough for Newton to converge from
-SEARCH_X_TOLERANCE = 1e-3
-SEARCH_F_TOLERANCE = 1e-7
+# the coarse search before Newton's method: near enough for Newton to converge from. Newton
+# ends at the same maximum from a coarser start (at 100M events the parameters agree to 1e-15
+# relative) in as many steps: 3e-2 / 1e-5 instead of 1e-3 / 1e-7 took the fit from 142 to 59
+# iterations, 1.4 s to 1.0 s
+SEARCH_X_TOLERANCE = 3e-2
+SEARCH_F_TOLERANCE = 1e-5
 NEWTON_ITERATIONS = 50
 NEWTON_TOLERANCE = 1e-11  # largest Newton step in ln-parameters at the maximum
 HESSIAN_STEP = 1e-5  # central differences of the gradient, in ln-parameters
