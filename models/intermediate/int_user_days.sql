@@ -26,6 +26,8 @@ final as (
         referral_events,
         review_events,
         advocacy_events,
+        last_consent_grant_at,
+        last_consent_withdrawal_at,
         load_batch
     from history
     where {{ as_of_cut('activity_date') }}

@@ -17,9 +17,11 @@
     post-hook deletes it.
 
     The signal columns count the day's events of the event lists the product and loyalty
-    segments read (signups, key events, referrals, reviews, advocacy), so those marts read
-    user-days instead of every event. Each row stores a fingerprint of the lists (vars, and the
-    seed's key events): when they change, the next run computes every user-day again. -#}
+    segments read (signups, key events, referrals, reviews, advocacy), and hold the day's
+    latest marketing consent grant and withdrawal, so those marts read user-days instead of
+    every event (user_marketing_consent read the 100M events at 100M events). Each row stores
+    a fingerprint of the lists (vars, and the seed's key events): when they change, the next
+    run computes every user-day again. -#}
 
 -- depends_on: {{ ref('erasure_requests') }}
 -- depends_on: {{ ref('event_taxonomy') }}
@@ -31,9 +33,16 @@
     'review': 'valid_events.event_name in ' ~ loyalty_event_list('review_events'),
     'advocacy': 'valid_events.event_name in ' ~ loyalty_event_list('advocacy_events'),
 } %}
+{%- set consent_signals = {
+    'grant': 'valid_events.event_name in '
+        ~ event_name_list('consent_granted_events', ['marketing_consent_granted', 'subscribe']),
+    'withdrawal': 'valid_events.event_name in '
+        ~ event_name_list('consent_withdrawn_events', ['marketing_consent_withdrawn', 'unsubscribe']),
+} %}
 {#- the key-event condition's SQL names the seed's relation: its definition is fingerprinted instead -#}
 {%- set fingerprint = definition_fingerprint(
-    [signals['signup'], signals['referral'], signals['review'], signals['advocacy'], key_event_fingerprint()]
+    [signals['signup'], signals['referral'], signals['review'], signals['advocacy'], key_event_fingerprint(),
+     consent_signals['grant'], consent_signals['withdrawal']]
 ) %}
 {%- set every_day = definition_changed(fingerprint) %}
 
@@ -69,7 +78,9 @@ signal_events as (
         {{ signals['key'] }} as is_key,
         {{ signals['referral'] }} as is_referral,
         {{ signals['review'] }} as is_review,
-        {{ signals['advocacy'] }} as is_advocacy
+        {{ signals['advocacy'] }} as is_advocacy,
+        {{ consent_signals['grant'] }} as is_consent_grant,
+        {{ consent_signals['withdrawal'] }} as is_consent_withdrawal
     from valid_events
     left join key_event_names on valid_events.event_name = key_event_names.event_name
 ),
@@ -92,7 +103,9 @@ user_sessions as (
         count(case when is_review then 1 end) as review_events,
         count(case when is_advocacy then 1 end) as advocacy_events,
         min(case when is_signup then event_ts end) as first_signup_at,
-        min(case when is_key then event_ts end) as first_key_event_at
+        min(case when is_key then event_ts end) as first_key_event_at,
+        max(case when is_consent_grant then event_ts end) as last_consent_grant_at,
+        max(case when is_consent_withdrawal then event_ts end) as last_consent_withdrawal_at
     from signal_events
     group by user_id, event_date, session_id
 ),
@@ -113,7 +126,9 @@ user_days as (
         cast(sum(review_events) as {{ dbt.type_bigint() }}) as review_events,
         cast(sum(advocacy_events) as {{ dbt.type_bigint() }}) as advocacy_events,
         min(first_signup_at) as first_signup_at,
-        min(first_key_event_at) as first_key_event_at
+        min(first_key_event_at) as first_key_event_at,
+        max(last_consent_grant_at) as last_consent_grant_at,
+        max(last_consent_withdrawal_at) as last_consent_withdrawal_at
     from user_sessions
     group by user_id, event_date
 ),
@@ -136,6 +151,8 @@ final as (
             coalesce(user_days.advocacy_events, 0) as advocacy_events,
             user_days.first_signup_at,
             user_days.first_key_event_at,
+            user_days.last_consent_grant_at,
+            user_days.last_consent_withdrawal_at,
             {{ lineage_columns(fingerprint, 'classified') }}
         from touched_days
         left join user_days
@@ -157,6 +174,8 @@ final as (
             advocacy_events,
             first_signup_at,
             first_key_event_at,
+            last_consent_grant_at,
+            last_consent_withdrawal_at,
             {{ lineage_columns(fingerprint, 'classified') }}
         from user_days
     {%- endif %}

@@ -11,15 +11,6 @@ users as (
     from {{ ref('fct_user_behavior') }}
 ),
 
-events as (
-    select
-        user_id,
-        event_name,
-        event_ts,
-        event_date
-    from {{ ref('stg_events') }}
-),
-
 withdrawal_list as (
     select
         {{ trim_whitespace('cast(user_id as ' ~ dbt.type_string() ~ ')') }} as user_id,
@@ -44,39 +35,33 @@ listed_withdrawals as (
     from withdrawals_per_listed_id
 ),
 
-classified_events as (
+consent_days as (
+    -- each user's latest grant and withdrawal, from the user-days on or before as_of, which
+    -- hold the day's latest of each (int_user_days_history): not the 100M events
     select
-        events.user_id,
-        events.event_ts,
-        events.event_name in {{ event_name_list('consent_withdrawn_events', ['marketing_consent_withdrawn', 'unsubscribe']) }}
-            as is_withdrawal,
-        events.event_name in {{ event_name_list('consent_granted_events', ['marketing_consent_granted', 'subscribe']) }}
-            as is_grant
-    from events
-    inner join users on events.user_id = users.user_id
-    where events.event_date <= users.as_of
-),
-
-consent_events as (
-    select
-        user_id,
-        event_ts,
-        is_withdrawal
-    from classified_events
-    where is_withdrawal or is_grant
+        user_days.user_id,
+        max(user_days.last_consent_grant_at) as last_grant_at,
+        max(user_days.last_consent_withdrawal_at) as last_withdrawal_at
+    from {{ ref('int_user_days') }} as user_days
+    inner join users on user_days.user_id = users.user_id
+    where
+        user_days.activity_date <= users.as_of
+        and (user_days.last_consent_grant_at is not null or user_days.last_consent_withdrawal_at is not null)
+    group by user_days.user_id
 ),
 
 latest_consent_event as (
+    -- the later of the two; on the same timestamp a withdrawal outranks a grant
     select
         user_id,
-        event_ts,
-        is_withdrawal,
-        -- on the same timestamp a withdrawal outranks a grant
-        row_number() over (
-            partition by user_id
-            order by event_ts desc, case when is_withdrawal then 0 else 1 end asc
-        ) as recency_rank
-    from consent_events
+        last_withdrawal_at is not null
+        and (last_grant_at is null or last_withdrawal_at >= last_grant_at) as is_withdrawal,
+        case
+            when last_withdrawal_at is not null and (last_grant_at is null or last_withdrawal_at >= last_grant_at)
+                then last_withdrawal_at
+            else last_grant_at
+        end as event_ts
+    from consent_days
 ),
 
 final as (
@@ -99,10 +84,7 @@ final as (
         end as consent_changed_at
     from users
     left join listed_withdrawals on users.user_id = listed_withdrawals.user_id
-    left join latest_consent_event
-        on
-            users.user_id = latest_consent_event.user_id
-            and latest_consent_event.recency_rank = 1
+    left join latest_consent_event on users.user_id = latest_consent_event.user_id
 )
 
 select * from final
