@@ -49,14 +49,25 @@ touched_users as (
     {{ touched_users(every_user, 'user_days') }}
 ),
 
-stored_users as (
-    -- the last active day and latest return the model holds for each touched user
-    select distinct
+stored_rows as {{ materialized_cte() }} (
+    -- the touched users' stored rows, read once (at 100M events 1.5M of the 5.3M rows)
+    select
         this_model.user_id,
+        this_model.gap_days,
+        this_model.gaps,
         this_model.last_activity_date,
         this_model.last_return_date
     from {{ this }} as this_model
     inner join touched_users on this_model.user_id = touched_users.user_id
+),
+
+stored_users as (
+    -- the last active day and latest return the model holds for each touched user
+    select distinct
+        user_id,
+        last_activity_date,
+        last_return_date
+    from stored_rows
 ),
 
 changed_from as (
@@ -136,12 +147,12 @@ counted_gaps as (
         {%- if is_incremental() %}
         union all
         select
-            this_model.user_id,
-            this_model.gap_days,
-            this_model.gaps
-        from {{ this }} as this_model
-        inner join appending_users on this_model.user_id = appending_users.user_id
-        where this_model.gaps > 0
+            stored_rows.user_id,
+            stored_rows.gap_days,
+            stored_rows.gaps
+        from stored_rows
+        inner join appending_users on stored_rows.user_id = appending_users.user_id
+        where stored_rows.gaps > 0
         {%- endif %}
     ) as both_gaps
     group by both_gaps.user_id, both_gaps.gap_days

@@ -15,7 +15,13 @@ user_periods_active as {{ inlined_cte() }} (
 ),
 
 users as (
-    select * from {{ ref('fct_user_behavior') }}
+    -- each user's first and last active day (the values fct_user_behavior copies), read from
+    -- int_user_activity so that this model runs beside fct_user_behavior, not after it
+    select
+        user_id,
+        first_seen_date,
+        last_seen_date
+    from {{ ref('int_user_activity') }}
 ),
 
 run_context as (

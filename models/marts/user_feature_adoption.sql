@@ -13,12 +13,19 @@ taxonomy as (
     {{ taxonomy_events() }}
 ),
 
+run_context as (
+    select {{ as_of_date() }} as as_of
+),
+
 users as (
+    -- read from int_user_activity (the values fct_user_behavior copies), so that this model
+    -- runs beside fct_user_behavior, not after it
     select
-        user_id,
-        as_of,
-        first_seen_date
-    from {{ ref('fct_user_behavior') }}
+        activity.user_id,
+        run_context.as_of,
+        activity.first_seen_date
+    from {{ ref('int_user_activity') }} as activity
+    cross join run_context
 ),
 
 feature_categories as (

@@ -4,11 +4,18 @@
 
 with
 
+run_context as (
+    select {{ as_of_date() }} as as_of
+),
+
 users as (
+    -- every user of fct_user_behavior, read from int_user_activity (one row per user with a
+    -- clean user-day up to as_of, as fct_user_behavior) so that this model runs beside it
     select
-        user_id,
-        as_of
-    from {{ ref('fct_user_behavior') }}
+        activity.user_id,
+        run_context.as_of
+    from {{ ref('int_user_activity') }} as activity
+    cross join run_context
 ),
 
 withdrawal_list as (
