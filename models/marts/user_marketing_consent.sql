@@ -57,18 +57,23 @@ consent_days as (
     group by user_days.user_id
 ),
 
-latest_consent_event as (
+consent_decided as (
     -- the later of the two; on the same timestamp a withdrawal outranks a grant
     select
         user_id,
+        last_grant_at,
+        last_withdrawal_at,
         last_withdrawal_at is not null
-        and (last_grant_at is null or last_withdrawal_at >= last_grant_at) as is_withdrawal,
-        case
-            when last_withdrawal_at is not null and (last_grant_at is null or last_withdrawal_at >= last_grant_at)
-                then last_withdrawal_at
-            else last_grant_at
-        end as event_ts
+        and (last_grant_at is null or last_withdrawal_at >= last_grant_at) as is_withdrawal
     from consent_days
+),
+
+latest_consent_event as (
+    select
+        user_id,
+        is_withdrawal,
+        case when is_withdrawal then last_withdrawal_at else last_grant_at end as event_ts
+    from consent_decided
 ),
 
 final as (
