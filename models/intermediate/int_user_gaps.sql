@@ -2,26 +2,32 @@
 {{ config(
     materialized=incremental_materialization(),
     incremental_strategy='delete+insert',
-    unique_key='user_id',
+    unique_key=['user_id', 'gap_days'],
     on_schema_change='fail',
-    post_hook=["{{ delete_rows_where('last_activity_date is null') }}"],
+    post_hook=["{{ delete_rows_where('gap_days is null or (gap_days > 0 and gaps = 0) or (gap_days = 0 and last_activity_date is null)') }}"],
 ) }}
 
 {#- The gaps between each user's consecutive active days on or before as_of, counted by length:
-    one row per user and gap length (a user with a single active day: one row, gap_days null
-    and gaps 0), each carrying the user's last active day and latest return (an active day
-    at least reactivation_gap_days after the previous one). int_user_activity reads the
-    median gap and the latest return from it (docs/definitions.md, section 10).
+    one row per user and gap length, and one row per user with gap_days 0 and gaps 0 that
+    carries the user's last active day and latest return (an active day at least
+    reactivation_gap_days after the previous one). int_user_activity reads the median gap and
+    the latest return from it (docs/definitions.md, section 10).
 
     Incremental by user, and most users only add gaps: a user all of whose rows that
     stg_events__classified wrote since this model's last run fall after the last active day
     the model holds (or who is new) gets the gaps of the days since that day added to the
     stored counts, read from the new user-days alone. The others touched (new events on or
     before that day, events found to repeat others, erasure) are counted again from all their
-    days. At 100M events a day's 84K users hold 4.9M user-days; their counts are 1.5M rows.
+    days. At 100M events a day's 84K users hold 4.9M user-days; their counts are 590K rows.
+    Only the rows that can change are written: an appending user's row of last day and
+    return, and the lengths of their new gaps; every row of a user counted again. A length
+    left without gaps (gaps 0), or a user left without days (no last active day), is written
+    as an empty row, which replaces the old one, and the post-hook deletes it.
     Each row stores the fingerprint of the as_of cut, reactivation_gap_days and how
     int_user_days_history counted the days: when any of them changes, every user is counted
-    again. -#}
+    again. A warehouse whose rows still carry the last active day on every row (before the
+    row of gap_days 0) has another fingerprint: its first run counts every user again, and
+    the post-hook deletes its old rows without a gap (gap_days null). -#}
 
 -- depends_on: {{ ref('erasure_requests') }}
 -- depends_on: {{ ref('stg_events__classified') }}
@@ -31,6 +37,7 @@
     as_of_cut('activity_date'),
     'reactivation_gap_days=' ~ reactivation_gap,
     stored_fingerprints(ref('int_user_days_history')),
+    'last days on gap_days 0',
 ]) %}
 {%- set every_user = definition_changed(fingerprint) %}
 
@@ -63,11 +70,12 @@ stored_rows as {{ materialized_cte() }} (
 
 stored_users as (
     -- the last active day and latest return the model holds for each touched user
-    select distinct
+    select
         user_id,
         last_activity_date,
         last_return_date
     from stored_rows
+    where gap_days = 0
 ),
 
 changed_from as (
@@ -181,22 +189,43 @@ user_ends as (
     group by ends.user_id
 ),
 
-{#- the users written: in an incremental run every touched user -#}
-{%- set users = 'touched_users' if is_incremental() else 'user_ends' %}
+written as (
+    -- the rows written: each user's row of last day and return (gap_days 0; in an incremental
+    -- run every touched user's, empty for one left without days), and the gap lengths
+    -- counted: an appending user's new gaps, every gap of a user counted again
+    select
+        user_id,
+        0 as gap_days
+    from {{ 'touched_users' if is_incremental() else 'user_ends' }}
+    union all
+    select distinct
+        user_id,
+        gap_days
+    from gapped
+    where gap_days is not null
+    {%- if is_incremental() %}
+    union
+    -- a recounted user's stored lengths: emptied when no gap of that length is left
+    select
+        stored_rows.user_id,
+        stored_rows.gap_days
+    from stored_rows
+    inner join recounted_users on stored_rows.user_id = recounted_users.user_id
+    where stored_rows.gap_days > 0
+    {%- endif %}
+),
 
 final as (
-    -- in an incremental run every touched user; one left without days as an empty row (no
-    -- last active day), which replaces the old rows and which the post-hook deletes
     select
-        listed_users.user_id,
-        cast(counted_gaps.gap_days as {{ dbt.type_bigint() }}) as gap_days,
+        written.user_id,
+        cast(written.gap_days as {{ dbt.type_bigint() }}) as gap_days,
         cast(coalesce(counted_gaps.gaps, 0) as {{ dbt.type_bigint() }}) as gaps,
         user_ends.last_activity_date,
         user_ends.last_return_date,
         {{ lineage_columns(fingerprint) }}
-    from {{ users }} as listed_users
-    left join user_ends on listed_users.user_id = user_ends.user_id
-    left join counted_gaps on listed_users.user_id = counted_gaps.user_id
+    from written
+    left join counted_gaps on written.user_id = counted_gaps.user_id and written.gap_days = counted_gaps.gap_days
+    left join user_ends on written.user_id = user_ends.user_id and written.gap_days = 0
 )
 
 select * from final

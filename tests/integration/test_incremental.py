@@ -160,8 +160,9 @@ def test_incremental_runs_equal_one_full_build(daily) -> None:
         f"where load_batch > {int(batches['load_batch'].iloc[0])} and event_row_id <= {int(batches['n'].iloc[0])}")
     assert later["n"].iloc[0] > 0
     assert build.query(f"select count(*) as n from user_segments where user_id = '{erased_user}'")["n"].iloc[0] == 0
-    # the last run (no erasure) rewrote only the orders of its purchase events, and of its
-    # users' features only those used on its days: its users keep older rows untouched
+    # the last run (no erasure) rewrote only the orders of its purchase events, of its users'
+    # features only those used on its days and of their gaps only the new lengths: its users
+    # keep older rows untouched
     last = int(batches["load_batch"].iloc[-1])
     touched = (f"select distinct user_id, coalesce('order:' || order_id, 'event:' || cast(event_row_id as varchar)) "
                f"as order_key from stg_events__classified where load_batch = {last} and is_purchase and user_id is not null")
@@ -170,7 +171,7 @@ def test_incremental_runs_equal_one_full_build(daily) -> None:
     assert build.query(f"select count(*) as n from ({written} except {touched})")["n"].iloc[0] == 0
     assert build.query(f"select count(*) as n from (select user_id, order_key from int_orders intersect {touched} "
                        f"except {written})")["n"].iloc[0] == 0
-    for table in ("int_orders", "int_user_features"):
+    for table in ("int_orders", "int_user_features", "int_user_gaps"):
         kept = build.query(
             f"select count(*) as n from {table} where load_batch < {last} and user_id in "
             f"(select user_id from stg_events__classified where load_batch = {last})")
