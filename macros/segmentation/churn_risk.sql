@@ -79,6 +79,17 @@
 {%- endmacro %}
 
 
+{#- A user's buy-till-you-die inputs in daily periods (docs/definitions.md, section 4), from
+    the columns purchase_days, first_purchase_date and last_purchase_date (fct_user_behavior,
+    int_user_activity) and the as_of date: three select-list columns. bgnbd_fit.py writes the
+    same three in its own SQL (a Python model cannot call a macro); keep them in step. -#}
+{% macro btyd_input_columns(as_of) -%}
+    case when purchase_days > 0 then purchase_days - 1 end as btyd_frequency,
+    {{ days_between('first_purchase_date', 'last_purchase_date') }} as btyd_recency_days,
+    {{ days_between('first_purchase_date', as_of) }} as btyd_t_days
+{%- endmacro %}
+
+
 {#- The var bgnbd_params ({r, alpha, a, b}, all > 0) checked, or none when unset. -#}
 {% macro bgnbd_params_from_var() -%}
     {%- set params = var('bgnbd_params', none) -%}

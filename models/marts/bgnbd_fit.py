@@ -337,6 +337,10 @@ def fit_bgnbd(x, t_x, big_t, weights=None, min_customers: int = MIN_CUSTOMERS) -
             "n_customers": n_customers, "iterations": total_iterations, "converged": converged}
 
 
+def _sql_date(value) -> str:
+    return "null" if value is None else f"date '{value.isoformat()}'"
+
+
 def _sql_number(value) -> str:
     if value is None:
         return "null"
@@ -347,17 +351,22 @@ def model(dbt, session):
     dbt.config(materialized="table")
     # the var bgnbd_min_purchasers reaches this model through its YAML config
     min_customers = int(float(dbt.config.get("bgnbd_min_purchasers") or MIN_CUSTOMERS))
-    users = dbt.ref("fct_user_behavior")
-    counts = users.query(
-        "users",
-        """
+    # the buy-till-you-die inputs of fct_user_behavior (macro btyd_input_columns), computed
+    # from int_user_activity, whose values fct_user_behavior copies: read from there, the fit
+    # runs beside fct_user_behavior, and the churn scores after it beside the per-user marts
+    # (dbt runs the shallower nodes of the graph first)
+    as_of = dbt.ref("stg_run_context").project("as_of").fetchall()[0][0]
+    activity = dbt.ref("int_user_activity")
+    counts = activity.query(
+        "activity",
+        f"""
         select
-            cast(btyd_frequency as bigint) as x,
-            cast(btyd_recency_days as double) as t_x,
-            cast(btyd_t_days as double) as big_t,
+            cast(purchase_days - 1 as bigint) as x,
+            cast(date_diff('day', first_purchase_date, last_purchase_date) as double) as t_x,
+            cast(date_diff('day', first_purchase_date, {_sql_date(as_of)}) as double) as big_t,
             count(*) as customers
-        from users
-        where btyd_frequency is not null
+        from activity
+        where purchase_days > 0
         group by 1, 2, 3
         order by 1, 2, 3
         """,

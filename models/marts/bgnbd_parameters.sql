@@ -14,7 +14,13 @@
 with
 
 users as (
-    select * from {{ ref('fct_user_behavior') }}
+    -- each user's buy-till-you-die inputs from int_user_activity (the values fct_user_behavior
+    -- copies), as bgnbd_fit reads them: the fit, this model and user_churn_risk then run
+    -- beside the per-user marts, not after them and their tests
+    select
+        user_id,
+        {{ btyd_input_columns(as_of_date()) }}
+    from {{ ref('int_user_activity') }}
 ),
 
 chosen_parameters as (

@@ -107,9 +107,7 @@ final as (
         purchase_days,
         orders > 0 as is_purchaser,
         ---------- buy-till-you-die inputs (daily periods)
-        case when purchase_days > 0 then purchase_days - 1 end as btyd_frequency,
-        {{ days_between('first_purchase_date', 'last_purchase_date') }} as btyd_recency_days,
-        {{ days_between('first_purchase_date', as_of_date()) }} as btyd_t_days,
+        {{ btyd_input_columns(as_of_date()) }},
         btyd_monetary_value
     from joined
 )
