@@ -87,12 +87,16 @@ def test_demo_build_ran_every_kind_of_test(demo_build):
 
 CORRUPTIONS = {
     # statement applied to a copy of the demo warehouse -> a test that must then fail
-    # one_row_per_key_of is the per-user marts' key test: a repeated, a null and a missing key
+    # one_row_per_key_of is the per-user marts' key test: a repeated, a null, a missing and a
+    # replaced key
     "insert into user_segments select * from user_segments limit 1": "one_row_per_key_of_user_segments_user_id",
     "update user_loyalty_segments set user_id = null where user_id in "
     "(select user_id from user_loyalty_segments order by user_id limit 1)": "one_row_per_key_of_user_loyalty_segments_user_id",
     "delete from user_churn_risk where user_id in "
     "(select user_id from user_churn_risk order by user_id limit 1)": "one_row_per_key_of_user_churn_risk_user_id",
+    # a key replaced by one fct_user_behavior lacks: the same row count, other keys
+    "update user_usage_tiers set user_id = 'not-a-user' where user_id in "
+    "(select user_id from user_usage_tiers order by user_id limit 1)": "one_row_per_key_of_user_usage_tiers_user_id",
     "update user_lifecycle_stages set lifecycle_stage = 'zombie' where user_id in "
     "(select user_id from user_lifecycle_stages limit 1)": "accepted_values_user_lifecycle_stages_lifecycle_stage",
     "update user_rfm_segments set r_score = 9 where r_score = 5": "column_rules_user_rfm_segments",
