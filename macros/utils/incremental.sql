@@ -136,9 +136,17 @@
         {%- endif %}
         user_id is not null and event_date is not null
     union
+    {{ stored_keys_of_erased_users(['user_id', 'activity_date']) }}
+{%- endmacro %}
+
+{#- The given key columns of the model's own rows (`this`) of the users erased since its last
+    run (a select): the keys an incremental model writes again, emptied, so that its
+    delete+insert and post-hook remove them. -#}
+{% macro stored_keys_of_erased_users(columns) -%}
     select
-        this_model.user_id,
-        this_model.activity_date
+        {%- for column in columns %}
+        this_model.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from {{ this }} as this_model
     inner join ({{ erased_user_ids() }}) as erased
         on this_model.user_id = {{ pseudonymised('erased.user_id') }}
@@ -177,10 +185,7 @@
         from {{ ref('stg_events__classified') }}
         where load_batch > {{ processed_load_batch() }} and user_id is not null
         union
-        select this_model.user_id
-        from {{ this }} as this_model
-        inner join ({{ erased_user_ids() }}) as erased
-            on this_model.user_id = {{ pseudonymised('erased.user_id') }}
+        {{ stored_keys_of_erased_users(['user_id']) }}
     {%- endif %}
 {%- endmacro %}
 

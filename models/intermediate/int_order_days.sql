@@ -46,13 +46,7 @@ touched_order_days as (
         {%- endif %}
         user_id is not null and event_date is not null and is_purchase
     union
-    select
-        this_model.user_id,
-        this_model.order_key,
-        this_model.order_date
-    from {{ this }} as this_model
-    inner join ({{ erased_user_ids() }}) as erased
-        on this_model.user_id = {{ pseudonymised('erased.user_id') }}
+    {{ stored_keys_of_erased_users(['user_id', 'order_key', 'order_date']) }}
 ),
 {% endif %}
 purchases as (

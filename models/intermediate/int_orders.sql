@@ -57,12 +57,7 @@ touched_orders as (
         from {{ ref('stg_events__classified') }}
         where load_batch > {{ processed_load_batch() }} and user_id is not null and is_purchase
         union
-        select
-            this_model.user_id,
-            this_model.order_key
-        from {{ this }} as this_model
-        inner join ({{ erased_user_ids() }}) as erased
-            on this_model.user_id = {{ pseudonymised('erased.user_id') }}
+        {{ stored_keys_of_erased_users(['user_id', 'order_key']) }}
     {%- endif %}
 ),
 {% endif %}
