@@ -161,21 +161,22 @@ read_sums as (
 ),
 {% if is_incremental() %}
 user_features as (
-    -- stored sums plus the new days' sums (stored days all come first)
+    -- the counted sums, plus an appending user's stored sums (their stored days all come
+    -- first); a stored feature not counted again is either left alone (appending user) or
+    -- emptied (user summed again), so only the counted features need sums
     select
-        coalesce(stored_sums.user_id, read_sums.user_id) as user_id,
-        coalesce(stored_sums.feature, read_sums.feature) as feature,
+        read_sums.user_id,
+        read_sums.feature,
         coalesce(stored_sums.first_used_at, read_sums.first_used_at) as first_used_at,
         coalesce(stored_sums.first_used_date, read_sums.first_used_date) as first_used_date,
-        coalesce(read_sums.last_used_date, stored_sums.last_used_date) as last_used_date,
-        coalesce(stored_sums.uses, 0) + coalesce(read_sums.uses, 0) as uses,
-        coalesce(stored_sums.active_days_using, 0) + coalesce(read_sums.active_days_using, 0) as active_days_using
-    from stored_sums
-    full outer join read_sums
-        on stored_sums.user_id = read_sums.user_id and stored_sums.feature = read_sums.feature
+        read_sums.last_used_date,
+        coalesce(stored_sums.uses, 0) + read_sums.uses as uses,
+        coalesce(stored_sums.active_days_using, 0) + read_sums.active_days_using as active_days_using
+    from read_sums
+    left join stored_sums
+        on read_sums.user_id = stored_sums.user_id and read_sums.feature = stored_sums.feature
 ),
-{% endif %}
-{% if is_incremental() %}
+
 rewritten as (
     -- the (user, feature) rows this run writes: an appending user's features of the touched
     -- days, and every counted and every stored feature of a user summed again
