@@ -6,6 +6,8 @@
                               when the model runs (int_user_feature_days_history stores it)
     key_event_condition(col): SQL condition "col is a key event": col in the var key_events
                               when it is set, else in the seed rows with is_key_event
+    adopted_features(cols):   select of cols over int_user_features' rows with at least
+                              feature_adoption_min_uses uses: the user's adopted features
     adoption_segment(...):    the adoption label, first match wins:
                                 none           features_adopted = 0
                                 power_adopter  feature_breadth >= adoption_power_min_breadth
@@ -40,6 +42,12 @@
         {%- do rows.append(row | join('=')) -%}
     {%- endfor -%}
     {{ return(local_md5(rows | sort | join('\n'))) }}
+{%- endmacro %}
+
+{% macro adopted_features(columns) -%}
+    select {{ columns | join(', ') }}
+    from {{ ref('int_user_features') }}
+    where uses >= {{ product_int_var('feature_adoption_min_uses', 1) }}
 {%- endmacro %}
 
 {% macro key_event_condition(column) -%}

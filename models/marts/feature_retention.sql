@@ -16,16 +16,13 @@ users as (
         user_id,
         as_of,
         days_since_first_seen,
+        first_seen_date,
         {{ days_between('first_seen_date', 'last_seen_date') }} as last_active_day
     from {{ ref('fct_user_behavior') }}
 ),
 
 adoption as (
-    select
-        user_id,
-        feature,
-        days_to_adopt
-    from {{ ref('user_feature_adoption') }}
+    {{ adopted_features(['user_id', 'feature', 'first_used_date']) }}
 ),
 
 taxonomy as (
@@ -49,6 +46,7 @@ eligible as (
     -- first seen at least N days before as_of; retained: active on a day >= N days after it
     select
         users.user_id,
+        users.first_seen_date,
         windows.window_days,
         users.last_active_day >= windows.window_days as is_retained
     from users
@@ -74,7 +72,10 @@ adopter_totals as (
         count(case when eligible.is_retained then 1 end) as adopters_retained
     from adoption
     inner join eligible on adoption.user_id = eligible.user_id
-    where adoption.days_to_adopt < eligible.window_days
+    where
+        -- days_to_adopt of user_feature_adoption
+        {{ days_between('eligible.first_seen_date', 'adoption.first_used_date') }}
+        < eligible.window_days
     group by
         adoption.feature,
         eligible.window_days

@@ -11,11 +11,7 @@ users as (
 ),
 
 adoption as (
-    select
-        user_id,
-        feature,
-        first_used_at
-    from {{ ref('user_feature_adoption') }}
+    {{ adopted_features(['user_id', 'feature', 'first_used_at']) }}
 ),
 
 taxonomy as (

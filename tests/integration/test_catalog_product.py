@@ -18,8 +18,8 @@ from tests.integration.support import COLUMN_CHECKS
 
 AS_OF = date(2024, 6, 30)
 COLUMNS = ["user_id", "event_name", "event_ts", "event_id", "session_id", "revenue", "order_id", "properties"]
-PRODUCT_MODELS = ["user_feature_segments", "feature_retention", "user_first_n_days", "user_journey_stages",
-                  "user_cart_abandonment"]
+PRODUCT_MODELS = ["user_feature_adoption", "user_feature_segments", "feature_retention", "user_first_n_days",
+                  "user_journey_stages", "user_cart_abandonment"]
 # stg_events too: the reference reads the clean events (the marts read the intermediate histories)
 BUILD_COMMAND = ("build", "--select", *[f"+{m}" for m in PRODUCT_MODELS], "+stg_events", "--indirect-selection",
                  "cautious", "--exclude", "test_type:unit", *COLUMN_CHECKS)
