@@ -108,6 +108,16 @@ CORRUPTIONS = {
     "update segment_summary set users = users + 1": "assert_segment_summary_partitions_users",
     "delete from stg_events__classified where event_row_id = 1": "assert_raw_rows_are_accounted_for",
     "delete from rfm_segment_map where r_score = 3 and f_score = 3": "assert_rfm_segment_map_covers_grid",
+    # one active day moved from one user to another: the total still matches the user-days,
+    # the per-user sums do not
+    "update int_user_activity set active_days_total = active_days_total + case user_id "
+    "when (select min(user_id) from int_user_activity where active_days_total > 1) then -1 "
+    "when (select max(user_id) from int_user_activity) then 1 else 0 end":
+    "sums_match_int_user_activity_active_days_total__1__user_id",
+    # fct_user_behavior against int_user_activity: a key replaced (run last: the statements
+    # above pick users in key order)
+    "update fct_user_behavior set user_id = 'not-a-user' where user_id in "
+    "(select user_id from fct_user_behavior order by user_id desc limit 1)": "one_row_per_key_of_fct_user_behavior_user_id",
 }
 
 
