@@ -182,3 +182,10 @@ final as (
 )
 
 select * from final
+{%- if not is_incremental() %}
+-- stored in date order, which later runs keep as they add the latest days (late events
+-- aside): the date windows of fct_user_behavior, power_user_curve and int_daily_active_users,
+-- and a run's delete of the days it writes again, then read only the row groups that can
+-- hold them
+    order by activity_date
+{%- endif %}

@@ -86,3 +86,9 @@ final as (
 )
 
 select * from final
+{%- if not is_incremental() %}
+-- stored in date order, which later runs keep as they add the latest days (late events
+-- aside): int_user_features' read of an appending user's new days, and a run's delete of the
+-- days it writes again, then read only the row groups that can hold them
+    order by activity_date
+{%- endif %}
