@@ -13,21 +13,10 @@
 {% test sums_match(model, column_name, to, expression, where_clause='1 = 1', tolerance=0.000001, per_key=none) %}
     with
     this_side as (
-        select
-            coalesce(sum({{ column_name }}), 0) as total
-            {%- if per_key %},
-            coalesce(sum(cast({{ key_number(per_key) }} as decimal(38, 0)) * ({{ column_name }})), 0) as keyed_total
-            {%- endif %}
-        from {{ model }}
+        {{ sums_match_side(column_name, model, '1 = 1', per_key) }}
     ),
     other_side as (
-        select
-            coalesce(sum({{ expression }}), 0) as total
-            {%- if per_key %},
-            coalesce(sum(cast({{ key_number(per_key) }} as decimal(38, 0)) * ({{ expression }})), 0) as keyed_total
-            {%- endif %}
-        from {{ to }}
-        where {{ where_clause }}
+        {{ sums_match_side(expression, to, where_clause, per_key) }}
     )
     select this_side.total as model_total, other_side.total as compared_total
     from this_side
@@ -38,3 +27,15 @@
         or this_side.keyed_total != other_side.keyed_total
         {%- endif %}
 {% endtest %}
+
+{#- One side of sums_match: the sum of `expression` over `relation`'s rows matching
+    where_clause, and with per_key the sum weighted by key_number(per_key). -#}
+{% macro sums_match_side(expression, relation, where_clause, per_key) -%}
+    select
+        coalesce(sum({{ expression }}), 0) as total
+        {%- if per_key %},
+        coalesce(sum(cast({{ key_number(per_key) }} as decimal(38, 0)) * ({{ expression }})), 0) as keyed_total
+        {%- endif %}
+    from {{ relation }}
+    where {{ where_clause }}
+{%- endmacro %}
